@@ -1,0 +1,42 @@
+import type { CheckoutSessionStatus } from './interfaces/checkout-session.interface.js';
+
+/** Injection token of the {@link CheckoutSessionCache} port. */
+export const CHECKOUT_SESSION_CACHE = Symbol('CHECKOUT_SESSION_CACHE');
+
+/** Injection token of the `DynamoDBClient` used by the DynamoDB driver (`null` with the memory driver). */
+export const CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT = Symbol('CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT');
+
+/** Injection token of the resolved options (code options over env over defaults). */
+export const CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS = Symbol('CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS');
+
+/** Injection token of the storage driver behind the port. */
+export const CHECKOUT_SESSION_STORE = Symbol('CHECKOUT_SESSION_STORE');
+
+/** Every status a checkout session can have. */
+export const CHECKOUT_SESSION_STATUSES = ['CREATED', 'CONFIRMING', 'COMPLETED', 'CANCELLED'] as const;
+
+/**
+ * Allowed transitions: `CREATED → CONFIRMING | CANCELLED`, `CONFIRMING → COMPLETED | CANCELLED | CREATED`.
+ * `COMPLETED` and `CANCELLED` are final.
+ */
+export const CHECKOUT_SESSION_TRANSITIONS: Readonly<Record<CheckoutSessionStatus, readonly CheckoutSessionStatus[]>> = {
+  CREATED: ['CONFIRMING', 'CANCELLED'],
+  CONFIRMING: ['COMPLETED', 'CANCELLED', 'CREATED'],
+  COMPLETED: [],
+  CANCELLED: [],
+};
+
+/** Default session lifetime in hours. */
+export const DEFAULT_TTL_HOURS = 24;
+/** Default DynamoDB table name. */
+export const DEFAULT_TABLE_NAME = 'checkout-sessions';
+/** Name of the GSI (`eventId` HASH, `priceId` RANGE) that backs `count`. */
+export const EVENT_PRICE_INDEX_NAME = 'eventId-priceId-index';
+/** Default number of attempts per DynamoDB call, the first one included (SDK standard retry mode). */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+/** Default time in ms a DynamoDB request may take (and a connection may take to open) before it is aborted. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
+/** Default interval in ms of the memory driver's sweep of expired sessions. */
+export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
+/** Largest serialized size in bytes of a session's `metadata`. */
+export const MAX_METADATA_BYTES = 8 * 1024;

@@ -1,0 +1,284 @@
+import type { TestingModule } from '@nestjs/testing';
+import { bootCache, DRIVERS, ManualClock, testOptions } from '../../../test/support/checkout-session-cache.harness.js';
+import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './checkout-session-cache.constants.js';
+import { CheckoutSessionConflictError } from './errors/checkout-session-conflict.error.js';
+import { CheckoutSessionValidationError } from './errors/checkout-session-validation.error.js';
+import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
+import type { CheckoutSession, CheckoutSessionStatus, NewCheckoutSession } from './interfaces/checkout-session.interface.js';
+
+const HOUR = 3_600_000;
+const TTL_HOURS = 2;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** How to bring a fresh session to each status. */
+const PATHS: Record<CheckoutSessionStatus, CheckoutSessionStatus[]> = {
+  CREATED: [],
+  CONFIRMING: ['CONFIRMING'],
+  COMPLETED: ['CONFIRMING', 'COMPLETED'],
+  CANCELLED: ['CANCELLED'],
+};
+
+describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => {
+  let module: TestingModule;
+  let cache: CheckoutSessionCache;
+  let clock: ManualClock;
+  let eventId: string;
+
+  const input = (extra: Partial<NewCheckoutSession> = {}): NewCheckoutSession => ({
+    eventId,
+    priceId: 'standard',
+    quantity: 2,
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    clock = new ManualClock();
+    ({ module, cache } = await bootCache(testOptions(driver, { ttlHours: TTL_HOURS, clock })));
+  });
+
+  afterAll(async () => {
+    await module?.close();
+  });
+
+  beforeEach(() => {
+    // Each test works on its own event, so counts never see another test's sessions.
+    eventId = `event-${expect.getState().currentTestName?.length}-${Math.random().toString(36).slice(2)}`;
+  });
+
+  describe('create', () => {
+    it('returns a CREATED session with a random id, createdAt = now and expiresAt = createdAt + TTL (whole seconds)', async () => {
+      clock.set(Math.floor(Date.now() / 1000) * 1000 + 250);
+      const created = await cache.create(input({ price: 19.99, metadata: { seat: 'A1', tags: ['vip', 1, true, null] } }));
+      expect(created).toEqual({
+        id: expect.stringMatching(UUID),
+        eventId,
+        priceId: 'standard',
+        quantity: 2,
+        price: 19.99,
+        status: 'CREATED',
+        metadata: { seat: 'A1', tags: ['vip', 1, true, null] },
+        createdAt: new Date(clock.now()),
+        expiresAt: new Date(Math.ceil((clock.now() + TTL_HOURS * HOUR) / 1000) * 1000),
+      });
+      await expect(cache.getById(created.id)).resolves.toEqual(created);
+    });
+
+    it('omits optional fields that were not given', async () => {
+      const created = await cache.create(input());
+      const read = await cache.getById(created.id);
+      expect(read).toEqual(created);
+      expect(read).not.toHaveProperty('price');
+      expect(read).not.toHaveProperty('metadata');
+    });
+
+    it('keeps price 0, unicode and nested metadata exactly', async () => {
+      const metadata = { name: 'Zoë 🎟️ 東京', empty: '', nested: { deep: { list: [1.5, -2, { x: 'y' }] } }, zero: 0 };
+      const created = await cache.create(input({ price: 0, metadata }));
+      await expect(cache.getById(created.id)).resolves.toEqual(expect.objectContaining({ price: 0, metadata }));
+    });
+
+    it('gives every session a different id, even for identical input', async () => {
+      const sessions = await Promise.all(Array.from({ length: 20 }, () => cache.create(input())));
+      expect(new Set(sessions.map((s) => s.id)).size).toBe(20);
+    });
+
+    it.each<[string, unknown]>([
+      ['quantity 0', { quantity: 0 }],
+      ['quantity 1001', { quantity: 1001 }],
+      ['fractional quantity', { quantity: 1.5 }],
+      ['quantity as string', { quantity: '2' }],
+      ['empty eventId', { eventId: '' }],
+      ['eventId of 129 characters', { eventId: 'e'.repeat(129) }],
+      ['priceId with a control character', { priceId: 'a\u0000b' }],
+      ['negative price', { price: -1 }],
+      ['infinite price', { price: Infinity }],
+      ['NaN price', { price: NaN }],
+      ['metadata array', { metadata: [1, 2] }],
+      ['metadata over 8 KB', { metadata: { blob: 'x'.repeat(8200) } }],
+      ['a caller-chosen id', { id: '2f1c1b3e-8a2b-4c1d-9e0f-123456789abc' }],
+      ['a caller-chosen status', { status: 'COMPLETED' }],
+      ['a caller-chosen expiresAt', { expiresAt: Date.now() + 10 * HOUR }],
+    ])('rejects %s with a validation error and stores nothing', async (_case, extra) => {
+      await expect(cache.create({ ...input(), ...(extra as object) })).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 0, quantity: 0 });
+    });
+
+    it('names the invalid field in the validation error', async () => {
+      const error = await cache.create(input({ quantity: 0 })).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CheckoutSessionValidationError);
+      expect((error as CheckoutSessionValidationError).issues).toEqual(['quantity: must be at least 1']);
+    });
+  });
+
+  describe('getById', () => {
+    it('returns null for an id that was never stored', async () => {
+      await expect(cache.getById('00000000-0000-4000-8000-000000000000')).resolves.toBeNull();
+    });
+
+    it.each(['', 'not-a-uuid', 'x'.repeat(5000)])('rejects the malformed id %j before any I/O', async (id) => {
+      await expect(cache.getById(id)).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+    });
+  });
+
+  describe('expiry', () => {
+    it('treats a session as absent from expiresAt on, in reads, counts and updates', async () => {
+      const created = await cache.create(input({ quantity: 3 }));
+      clock.set(created.expiresAt.getTime() - 1);
+      await expect(cache.getById(created.id)).resolves.not.toBeNull();
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 1, quantity: 3 });
+
+      clock.set(created.expiresAt.getTime());
+      await expect(cache.getById(created.id)).resolves.toBeNull();
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 0, quantity: 0 });
+      await expect(cache.updateStatus(created.id, 'CONFIRMING')).resolves.toBeNull();
+      await expect(cache.updateStatus(created.id, 'COMPLETED')).resolves.toBeNull();
+    });
+
+    it('never renews expiresAt on a status change', async () => {
+      const created = await cache.create(input());
+      clock.advance(HOUR);
+      const confirming = await cache.updateStatus(created.id, 'CONFIRMING');
+      expect(confirming?.expiresAt).toEqual(created.expiresAt);
+      expect(confirming?.createdAt).toEqual(created.createdAt);
+      clock.set(created.expiresAt.getTime());
+      await expect(cache.getById(created.id)).resolves.toBeNull();
+    });
+  });
+
+  describe('updateStatus', () => {
+    const pairs = CHECKOUT_SESSION_STATUSES.flatMap((from) => CHECKOUT_SESSION_STATUSES.map((to) => [from, to] as const));
+
+    it.each(pairs)('%s → %s follows the transition table', async (from, to) => {
+      const created = await cache.create(input());
+      for (const step of PATHS[from]) await cache.updateStatus(created.id, step);
+      if (CHECKOUT_SESSION_TRANSITIONS[from].includes(to)) {
+        const updated = await cache.updateStatus(created.id, to);
+        expect(updated).toEqual({ ...created, status: to });
+        await expect(cache.getById(created.id)).resolves.toEqual({ ...created, status: to });
+      } else {
+        const error = await cache.updateStatus(created.id, to).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(CheckoutSessionConflictError);
+        expect(error).toMatchObject({ id: created.id, currentStatus: from, requestedStatus: to });
+        await expect(cache.getById(created.id)).resolves.toEqual({ ...created, status: from });
+      }
+    });
+
+    it('returns null for an absent session', async () => {
+      await expect(cache.updateStatus('00000000-0000-4000-8000-000000000000', 'CANCELLED')).resolves.toBeNull();
+    });
+
+    it.each<[string, unknown]>([
+      ['an empty id', ['', 'CANCELLED']],
+      ['an unknown status', ['00000000-0000-4000-8000-000000000000', 'PAID']],
+    ])('rejects %s with a validation error', async (_case, args) => {
+      const [id, status] = args as [string, CheckoutSessionStatus];
+      await expect(cache.updateStatus(id, status)).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+    });
+
+    it('lets exactly one of many racing identical transitions win (a double click starts one payment)', async () => {
+      const created = await cache.create(input());
+      const results = await Promise.allSettled(Array.from({ length: 16 }, () => cache.updateStatus(created.id, 'CONFIRMING')));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(rejected).toHaveLength(15);
+      for (const r of rejected) expect(r.reason).toBeInstanceOf(CheckoutSessionConflictError);
+      await expect(cache.getById(created.id)).resolves.toMatchObject({ status: 'CONFIRMING' });
+    });
+
+    it('lets exactly one of racing COMPLETED and CANCELLED win, and the final status is the winner', async () => {
+      const created = await cache.create(input());
+      await cache.updateStatus(created.id, 'CONFIRMING');
+      const targets: CheckoutSessionStatus[] = Array.from({ length: 12 }, (_, i) => (i % 2 ? 'COMPLETED' : 'CANCELLED'));
+      const results = await Promise.allSettled(targets.map((to) => cache.updateStatus(created.id, to)));
+      const winners = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value.status] : []));
+      expect(winners).toHaveLength(1);
+      await expect(cache.getById(created.id)).resolves.toMatchObject({ status: winners[0] });
+    });
+  });
+
+  describe('deleteById', () => {
+    it('removes the session and is idempotent', async () => {
+      const created = await cache.create(input({ quantity: 4 }));
+      await cache.deleteById(created.id);
+      await expect(cache.getById(created.id)).resolves.toBeNull();
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 0, quantity: 0 });
+      await expect(cache.deleteById(created.id)).resolves.toBeUndefined();
+      await expect(cache.deleteById('00000000-0000-4000-8000-000000000000')).resolves.toBeUndefined();
+    });
+
+    it('is never undone by a later status change (no resurrection)', async () => {
+      const created = await cache.create(input());
+      await cache.deleteById(created.id);
+      await expect(cache.updateStatus(created.id, 'CONFIRMING')).resolves.toBeNull();
+      await expect(cache.getById(created.id)).resolves.toBeNull();
+    });
+
+    it('rejects a malformed id', async () => {
+      await expect(cache.deleteById('')).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+    });
+  });
+
+  describe('count', () => {
+    it('sums quantity over live sessions, by event, price and status', async () => {
+      const other = `${eventId}-other`;
+      const a1 = await cache.create(input({ priceId: 'A', quantity: 1 }));
+      await cache.create(input({ priceId: 'A', quantity: 2 }));
+      const b5 = await cache.create(input({ priceId: 'B', quantity: 5 }));
+      const b7 = await cache.create(input({ priceId: 'B', quantity: 7 }));
+      await cache.create({ eventId: other, priceId: 'A', quantity: 100 });
+      await cache.updateStatus(a1.id, 'CONFIRMING');
+      await cache.updateStatus(b5.id, 'CANCELLED');
+      await cache.deleteById(b7.id);
+
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 3, quantity: 8 });
+      await expect(cache.count({ eventId, priceId: 'A' })).resolves.toEqual({ sessions: 2, quantity: 3 });
+      await expect(cache.count({ eventId, priceId: 'B' })).resolves.toEqual({ sessions: 1, quantity: 5 });
+      await expect(cache.count({ eventId, status: 'CREATED' })).resolves.toEqual({ sessions: 1, quantity: 2 });
+      await expect(cache.count({ eventId, priceId: 'A', status: 'CONFIRMING' })).resolves.toEqual({ sessions: 1, quantity: 1 });
+      await expect(cache.count({ eventId, priceId: 'B', status: 'CANCELLED' })).resolves.toEqual({ sessions: 1, quantity: 5 });
+      await expect(cache.count({ eventId, priceId: 'C' })).resolves.toEqual({ sessions: 0, quantity: 0 });
+      await expect(cache.count({ eventId: other })).resolves.toEqual({ sessions: 1, quantity: 100 });
+    });
+
+    it('equals the sum of acknowledged concurrent creates', async () => {
+      const quantities = Array.from({ length: 30 }, (_, i) => (i % 5) + 1);
+      await Promise.all(quantities.map((quantity) => cache.create(input({ quantity }))));
+      await expect(cache.count({ eventId, priceId: 'standard' })).resolves.toEqual({
+        sessions: 30,
+        quantity: quantities.reduce((a, b) => a + b, 0),
+      });
+    });
+
+    it.each<[string, unknown]>([
+      ['no eventId', {}],
+      ['an empty eventId', { eventId: '' }],
+      ['an unknown status', { eventId: 'e', status: 'PAID' }],
+      ['an unknown field', { eventId: 'e', pattern: '.*' }],
+    ])('rejects %s with a validation error', async (_case, query) => {
+      await expect(cache.count(query as never)).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+    });
+  });
+
+  describe('copies', () => {
+    it('returns objects the caller can mutate without changing the store', async () => {
+      const metadata = { seat: { row: 1 } };
+      const created = await cache.create(input({ metadata }));
+      metadata.seat.row = 99;
+      created.status = 'COMPLETED';
+      (created.metadata!.seat as { row: number }).row = 42;
+      created.expiresAt.setTime(0);
+
+      const read = (await cache.getById(created.id)) as CheckoutSession;
+      expect(read).toMatchObject({ status: 'CREATED', metadata: { seat: { row: 1 } } });
+      expect(read.expiresAt.getTime()).toBeGreaterThan(clock.now());
+      read.quantity = 1000;
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 1, quantity: 2 });
+    });
+  });
+
+  describe('ping', () => {
+    it('resolves while the store answers', async () => {
+      await expect(cache.ping()).resolves.toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,97 @@
+import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './checkout-session-cache.constants.js';
+import {
+  checkoutSessionCountQuerySchema,
+  checkoutSessionIdArgsSchema,
+  checkoutSessionStatusArgsSchema,
+  newCheckoutSessionSchema,
+  parseOrThrow,
+} from './checkout-session-cache.schemas.js';
+import { CheckoutSessionConflictError } from './errors/checkout-session-conflict.error.js';
+import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
+import type { CheckoutSessionClock } from './interfaces/checkout-session-clock.interface.js';
+import type { CheckoutSessionStore } from './interfaces/checkout-session-store.interface.js';
+import type {
+  CheckoutSession,
+  CheckoutSessionCount,
+  CheckoutSessionCountQuery,
+  CheckoutSessionStatus,
+  NewCheckoutSession,
+} from './interfaces/checkout-session.interface.js';
+
+/** The statuses a session may move to `to` from. */
+const predecessorsOf = (to: CheckoutSessionStatus): CheckoutSessionStatus[] =>
+  CHECKOUT_SESSION_STATUSES.filter((from) => CHECKOUT_SESSION_TRANSITIONS[from].includes(to));
+
+/**
+ * The port's implementation over any driver: validates arguments before any I/O, builds new sessions (id, status,
+ * timestamps) and turns driver outcomes into the port's results and errors.
+ */
+export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('CheckoutSessionCache');
+  private readonly ttlMs: number;
+
+  constructor(
+    private readonly store: CheckoutSessionStore,
+    private readonly clock: CheckoutSessionClock,
+    ttlHours: number,
+  ) {
+    this.ttlMs = ttlHours * 3_600_000;
+  }
+
+  async create(input: NewCheckoutSession): Promise<CheckoutSession> {
+    const valid = parseOrThrow(newCheckoutSessionSchema, input);
+    const createdAt = this.clock.now();
+    const session: CheckoutSession = {
+      ...structuredClone(valid),
+      id: randomUUID(),
+      status: 'CREATED',
+      createdAt: new Date(createdAt),
+      // DynamoDB's TTL attribute holds epoch seconds: both drivers round up to the whole second.
+      expiresAt: new Date(Math.ceil((createdAt + this.ttlMs) / 1000) * 1000),
+    };
+    await this.store.insert(session);
+    return session;
+  }
+
+  async getById(id: string): Promise<CheckoutSession | null> {
+    parseOrThrow(checkoutSessionIdArgsSchema, { id });
+    return this.store.get(id, this.clock.now());
+  }
+
+  async updateStatus(id: string, status: CheckoutSessionStatus): Promise<CheckoutSession | null> {
+    parseOrThrow(checkoutSessionStatusArgsSchema, { id, status });
+    const result = await this.store.transition(id, predecessorsOf(status), status, this.clock.now());
+    switch (result.outcome) {
+      case 'updated':
+        return result.session;
+      case 'absent':
+        return null;
+      case 'conflict':
+        throw new CheckoutSessionConflictError(id, result.current, status);
+    }
+  }
+
+  async deleteById(id: string): Promise<void> {
+    parseOrThrow(checkoutSessionIdArgsSchema, { id });
+    return this.store.delete(id);
+  }
+
+  async count(query: CheckoutSessionCountQuery): Promise<CheckoutSessionCount> {
+    return this.store.count(parseOrThrow(checkoutSessionCountQuerySchema, query), this.clock.now());
+  }
+
+  async ping(): Promise<void> {
+    return this.store.ping();
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.logger.log(`Using the ${this.store.driver} driver, sessions live ${this.ttlMs / 3_600_000} h`);
+    await this.store.init();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.store.close();
+  }
+}

@@ -1,0 +1,125 @@
+import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
+import type { CheckoutSessionClock } from '../../interfaces/checkout-session-clock.interface.js';
+import type {
+  CheckoutSessionStore,
+  CheckoutSessionTransitionResult,
+} from '../../interfaces/checkout-session-store.interface.js';
+import type {
+  CheckoutSession,
+  CheckoutSessionCount,
+  CheckoutSessionCountQuery,
+  CheckoutSessionStatus,
+} from '../../interfaces/checkout-session.interface.js';
+
+const copy = (session: CheckoutSession): CheckoutSession => structuredClone(session);
+const isLive = (session: CheckoutSession, now: number): boolean => session.expiresAt.getTime() > now;
+
+/**
+ * In-memory driver for local development and tests. State belongs to the instance (two modules never share it).
+ * Every operation runs synchronously between awaits, so each check-and-set is atomic. Sessions are indexed by
+ * event and price so `count` reads only the sessions of that event; expired ones are swept on a timer.
+ */
+export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
+  readonly driver = 'memory';
+  /** Sessions by id, in insertion order: with a fixed TTL that is also expiry order (see {@link sweep}). */
+  private readonly sessions = new Map<string, CheckoutSession>();
+  /** eventId → priceId → ids. */
+  private readonly index = new Map<string, Map<string, Set<string>>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly clock: CheckoutSessionClock,
+    private readonly sweepIntervalMs: number,
+  ) {}
+
+  async insert(session: CheckoutSession): Promise<void> {
+    if (this.sessions.has(session.id)) throw new CheckoutSessionAlreadyExistsError(session.id);
+    this.sessions.set(session.id, copy(session));
+    let prices = this.index.get(session.eventId);
+    if (!prices) this.index.set(session.eventId, (prices = new Map()));
+    let ids = prices.get(session.priceId);
+    if (!ids) prices.set(session.priceId, (ids = new Set()));
+    ids.add(session.id);
+  }
+
+  async get(id: string, now: number): Promise<CheckoutSession | null> {
+    const session = this.sessions.get(id);
+    return session && isLive(session, now) ? copy(session) : null;
+  }
+
+  async transition(
+    id: string,
+    from: readonly CheckoutSessionStatus[],
+    to: CheckoutSessionStatus,
+    now: number,
+  ): Promise<CheckoutSessionTransitionResult> {
+    const session = this.sessions.get(id);
+    if (!session || !isLive(session, now)) return { outcome: 'absent' };
+    if (!from.includes(session.status)) return { outcome: 'conflict', current: session.status };
+    session.status = to;
+    return { outcome: 'updated', session: copy(session) };
+  }
+
+  async delete(id: string): Promise<void> {
+    const session = this.sessions.get(id);
+    if (session) this.remove(session);
+  }
+
+  private remove(session: CheckoutSession): void {
+    const id = session.id;
+    this.sessions.delete(id);
+    const prices = this.index.get(session.eventId);
+    const ids = prices?.get(session.priceId);
+    ids?.delete(id);
+    if (ids?.size === 0) prices?.delete(session.priceId);
+    if (prices?.size === 0) this.index.delete(session.eventId);
+  }
+
+  async count(query: CheckoutSessionCountQuery, now: number): Promise<CheckoutSessionCount> {
+    const prices = this.index.get(query.eventId);
+    const groups = query.priceId === undefined ? [...(prices?.values() ?? [])] : [prices?.get(query.priceId) ?? []];
+    const result = { sessions: 0, quantity: 0 };
+    for (const ids of groups) {
+      for (const id of ids) {
+        const session = this.sessions.get(id)!;
+        if (!isLive(session, now) || (query.status !== undefined && session.status !== query.status)) continue;
+        result.sessions += 1;
+        result.quantity += session.quantity;
+      }
+    }
+    return result;
+  }
+
+  async ping(): Promise<void> {}
+
+  async init(): Promise<void> {
+    this.timer = setInterval(() => this.sweep(), this.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Removes expired sessions, oldest first, and stops at the first live one: the TTL is fixed, so insertion order is
+   * expiry order. Should the wall clock step back, a few sessions are swept one sweep late; reads never see them,
+   * because every read checks `expiresAt` itself. Returns how many were removed.
+   */
+  sweep(): number {
+    const now = this.clock.now();
+    let removed = 0;
+    for (const session of this.sessions.values()) {
+      if (isLive(session, now)) break;
+      this.remove(session);
+      removed += 1;
+    }
+    return removed;
+  }
+
+  /** Number of sessions held, expired-but-unswept included (for tests and the benchmark). */
+  get size(): number {
+    return this.sessions.size;
+  }
+}

@@ -1,0 +1,24 @@
+export * from './checkout-session-cache.constants.js';
+export * from './checkout-session-cache.decorators.js';
+export * from './checkout-session-cache.module.js';
+export { checkoutSessionCacheConfig, readCheckoutSessionCacheEnv } from './checkout-session-cache.config.js';
+export {
+  checkoutSessionCountQuerySchema,
+  checkoutSessionIdSchema,
+  checkoutSessionMetadataSchema,
+  checkoutSessionStatusSchema,
+  newCheckoutSessionSchema,
+} from './checkout-session-cache.schemas.js';
+export { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './drivers/dynamodb/dynamodb-checkout-session.table.js';
+export { createCheckoutSessionDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
+export * from './errors/checkout-session-already-exists.error.js';
+export * from './errors/checkout-session-cache-config.error.js';
+export * from './errors/checkout-session-cache.error.js';
+export * from './errors/checkout-session-conflict.error.js';
+export * from './errors/checkout-session-store-unavailable.error.js';
+export * from './errors/checkout-session-table-not-found.error.js';
+export * from './errors/checkout-session-validation.error.js';
+export type * from './interfaces/checkout-session-cache-options.interface.js';
+export type * from './interfaces/checkout-session-cache.interface.js';
+export type * from './interfaces/checkout-session-clock.interface.js';
+export type * from './interfaces/checkout-session.interface.js';

@@ -1,0 +1,30 @@
+import type {
+  CheckoutSession,
+  CheckoutSessionCount,
+  CheckoutSessionCountQuery,
+  CheckoutSessionStatus,
+  NewCheckoutSession,
+} from './checkout-session.interface.js';
+
+/**
+ * The port: keeps checkout sessions for a fixed TTL. Expired sessions are absent from every read, count and update.
+ * Invalid arguments throw `CheckoutSessionValidationError` before any I/O; store failures throw
+ * `CheckoutSessionStoreUnavailableError`.
+ */
+export interface CheckoutSessionCache {
+  /** Creates a session with a fresh random id, status `CREATED`, `expiresAt = createdAt + TTL`. Never overwrites. */
+  create(input: NewCheckoutSession): Promise<CheckoutSession>;
+  /** The session, or `null` when absent or expired. */
+  getById(id: string): Promise<CheckoutSession | null>;
+  /**
+   * Atomically moves a session to `status`. Returns the updated session, `null` when absent or expired, and throws
+   * `CheckoutSessionConflictError` when the transition is not allowed. Never renews `expiresAt`.
+   */
+  updateStatus(id: string, status: CheckoutSessionStatus): Promise<CheckoutSession | null>;
+  /** Deletes a session; deleting an absent one is not an error. */
+  deleteById(id: string): Promise<void>;
+  /** Counts live sessions of an event (optionally one price and one status) and sums their `quantity`. */
+  count(query: CheckoutSessionCountQuery): Promise<CheckoutSessionCount>;
+  /** Resolves when the store answers; throws `CheckoutSessionStoreUnavailableError` when not. */
+  ping(): Promise<void>;
+}

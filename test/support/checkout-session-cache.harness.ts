@@ -1,0 +1,49 @@
+import { Test, type TestingModule } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
+import {
+  CHECKOUT_SESSION_CACHE,
+  CheckoutSessionCacheModule,
+  type CheckoutSessionCache,
+  type CheckoutSessionCacheDriver,
+  type CheckoutSessionCacheModuleOptions,
+} from '../../libs/checkout-session-cache/src/index.js';
+
+/** A clock the test moves by hand. Starts at the real time so DynamoDB Local's own TTL never sees items as expired. */
+export class ManualClock {
+  private current = Date.now();
+  now(): number {
+    return this.current;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+  set(ms: number): void {
+    this.current = ms;
+  }
+}
+
+/** The drivers every contract suite runs over. */
+export const DRIVERS: CheckoutSessionCacheDriver[] = ['memory', 'dynamodb'];
+
+/** A unique DynamoDB table name for one suite. */
+export const uniqueTableName = (): string => `test-${randomUUID()}`;
+
+/**
+ * Module options for a test on `driver`: DynamoDB Local from the global setup (or DYNAMODB_ENDPOINT), a fresh table
+ * created at start-up.
+ */
+export function testOptions(driver: CheckoutSessionCacheDriver, extra: CheckoutSessionCacheModuleOptions = {}): CheckoutSessionCacheModuleOptions {
+  if (driver === 'memory') return { driver, ...extra };
+  const endpoint = process.env.DYNAMODB_ENDPOINT;
+  if (!endpoint) throw new Error('DYNAMODB_ENDPOINT is not set: the Jest global setup should have started DynamoDB Local');
+  return { driver, endpoint, tableName: uniqueTableName(), autoCreateTable: true, requestTimeoutMs: 5000, ...extra };
+}
+
+/** Boots the module alone and returns the port. Close the returned module after the test. */
+export async function bootCache(
+  options: CheckoutSessionCacheModuleOptions,
+): Promise<{ module: TestingModule; cache: CheckoutSessionCache }> {
+  const module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot(options)] }).compile();
+  await module.init();
+  return { module, cache: module.get<CheckoutSessionCache>(CHECKOUT_SESSION_CACHE) };
+}
