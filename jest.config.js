@@ -17,6 +17,7 @@ const common = {
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
     '^@ticketoffice/checkout-session-cache$': '<rootDir>/libs/checkout-session-cache/src/index.ts',
+    '^@ticketoffice/checkout-session-cache/health$': '<rootDir>/libs/checkout-session-cache/src/health/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

@@ -10,7 +10,7 @@ const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-1
 
 /** An identifier: 1–128 characters, well-formed Unicode, no control characters. */
 const identifier = z
-  .string({ error: 'must be a string' })
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .min(1, 'must not be empty')
   .max(128, 'must be at most 128 characters')
   .refine((s) => s.isWellFormed() && !/\p{Cc}/u.test(s), 'must be well-formed text without control characters');
@@ -56,7 +56,7 @@ export const newCheckoutSessionSchema = z.strictObject(
     eventId: identifier,
     priceId: identifier,
     quantity: z
-      .number({ error: 'must be a number' })
+      .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') })
       .int('must be an integer')
       .min(1, 'must be at least 1')
       .max(1000, 'must be at most 1000'),

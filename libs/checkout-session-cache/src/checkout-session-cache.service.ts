@@ -44,8 +44,8 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
     const valid = parseOrThrow(newCheckoutSessionSchema, input);
     const createdAt = this.clock.now();
     const session: CheckoutSession = {
-      ...structuredClone(valid),
       id: randomUUID(),
+      ...structuredClone(valid),
       status: 'CREATED',
       createdAt: new Date(createdAt),
       // DynamoDB's TTL attribute holds epoch seconds: both drivers round up to the whole second.

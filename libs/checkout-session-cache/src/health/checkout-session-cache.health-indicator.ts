@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { HealthIndicatorService } from '@nestjs/terminus';
+import { InjectCheckoutSessionCache } from '../checkout-session-cache.decorators.js';
+import type { CheckoutSessionCache } from '../interfaces/checkout-session-cache.interface.js';
+
+/**
+ * `@nestjs/terminus` health indicator: `up` when the store answers `ping()`, `down` with the reason when not.
+ * Provide it beside `TerminusModule` and add `() => indicator.isHealthy()` to a `HealthCheckService.check([...])`.
+ */
+@Injectable()
+export class CheckoutSessionCacheHealthIndicator {
+  constructor(
+    private readonly health: HealthIndicatorService,
+    @InjectCheckoutSessionCache() private readonly cache: CheckoutSessionCache,
+  ) {}
+
+  /** Checks the store under `key` (default `checkoutSessionCache`). */
+  async isHealthy<const Key extends string = 'checkoutSessionCache'>(key: Key = 'checkoutSessionCache' as Key) {
+    const indicator = this.health.check(key);
+    try {
+      await this.cache.ping();
+      return indicator.up();
+    } catch (error) {
+      return indicator.down({ message: (error as Error).message });
+    }
+  }
+}

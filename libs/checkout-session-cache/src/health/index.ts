@@ -1,0 +1,1 @@
+export { CheckoutSessionCacheHealthIndicator } from './checkout-session-cache.health-indicator.js';

@@ -1,0 +1,173 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { appEnv, createTestApp } from './support/checkout-api.harness.js';
+import { DRIVERS } from './support/checkout-session-cache.harness.js';
+
+const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ABSENT = '00000000-0000-4000-8000-000000000000';
+
+describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
+  let app: NestExpressApplication;
+  let http: () => ReturnType<typeof request>;
+
+  beforeAll(async () => {
+    app = await createTestApp(appEnv(driver));
+    http = () => request(app.getHttpServer() as App);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('runs the full session lifecycle', async () => {
+    const eventId = `lifecycle-${driver}`;
+    const created = await http()
+      .post('/checkout-sessions')
+      .send({ eventId, priceId: 'vip', quantity: 3, price: 49.5, metadata: { buyer: 'b-1' } })
+      .expect(201);
+    expect(created.body).toEqual({
+      id: expect.stringMatching(UUID),
+      eventId,
+      priceId: 'vip',
+      quantity: 3,
+      price: 49.5,
+      metadata: { buyer: 'b-1' },
+      status: 'CREATED',
+      createdAt: expect.stringMatching(ISO),
+      expiresAt: expect.stringMatching(ISO),
+    });
+    const { id } = created.body as { id: string };
+    const lifetime = Date.parse(created.body.expiresAt) - Date.parse(created.body.createdAt);
+    expect(lifetime).toBeGreaterThan(24 * 3_600_000 - 1000);
+    expect(lifetime).toBeLessThanOrEqual(24 * 3_600_000 + 1000);
+
+    await http().get(`/checkout-sessions/${id}`).expect(200, created.body);
+    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 1, quantity: 3 });
+
+    const confirming = await http().patch(`/checkout-sessions/${id}`).send({ status: 'CONFIRMING' }).expect(200);
+    expect(confirming.body).toEqual({ ...created.body, status: 'CONFIRMING' });
+    const doubleClick = await http().patch(`/checkout-sessions/${id}`).send({ status: 'CONFIRMING' }).expect(409);
+    expect(doubleClick.body.message).toContain('cannot move from CONFIRMING to CONFIRMING');
+
+    await http().get('/checkout-sessions/count').query({ eventId, priceId: 'vip', status: 'CONFIRMING' }).expect(200, { sessions: 1, quantity: 3 });
+    await http().get('/checkout-sessions/count').query({ eventId, status: 'CREATED' }).expect(200, { sessions: 0, quantity: 0 });
+
+    await http().patch(`/checkout-sessions/${id}`).send({ status: 'COMPLETED' }).expect(200);
+    await http().patch(`/checkout-sessions/${id}`).send({ status: 'CANCELLED' }).expect(409);
+
+    await http().delete(`/checkout-sessions/${id}`).expect(204);
+    await http().get(`/checkout-sessions/${id}`).expect(404);
+    await http().delete(`/checkout-sessions/${id}`).expect(204);
+    await http().patch(`/checkout-sessions/${id}`).send({ status: 'CANCELLED' }).expect(404);
+    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
+  });
+
+  it('answers GET /health with 200 while the store answers', async () => {
+    const response = await http().get('/health').expect(200);
+    expect(response.body).toMatchObject({ status: 'ok', info: { checkoutSessionCache: { status: 'up' } } });
+  });
+
+  it('answers 404 for an absent id', async () => {
+    await http().get(`/checkout-sessions/${ABSENT}`).expect(404);
+    await http().patch(`/checkout-sessions/${ABSENT}`).send({ status: 'CANCELLED' }).expect(404);
+    await http().delete(`/checkout-sessions/${ABSENT}`).expect(204);
+  });
+
+  describe('bad input gets a 4xx that says what is wrong, and stores nothing', () => {
+    const eventId = `bad-input-${driver}`;
+    const valid = { eventId, priceId: 'p', quantity: 1 };
+
+    afterEach(async () => {
+      await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
+    });
+
+    it.each<[string, unknown, string]>([
+      ['missing quantity', { eventId, priceId: 'p' }, 'quantity: is required'],
+      ['missing eventId', { priceId: 'p', quantity: 1 }, 'eventId: is required'],
+      ['quantity 0', { ...valid, quantity: 0 }, 'quantity: must be at least 1'],
+      ['quantity 1001', { ...valid, quantity: 1001 }, 'quantity: must be at most 1000'],
+      ['fractional quantity', { ...valid, quantity: 2.5 }, 'quantity: must be an integer'],
+      ['quantity as a string', { ...valid, quantity: '1' }, 'quantity: must be a number'],
+      ['huge quantity', { ...valid, quantity: 1e308 }, 'quantity'],
+      ['eventId of 129 characters', { ...valid, eventId: 'x'.repeat(129) }, 'eventId: must be at most 128 characters'],
+      ['empty priceId', { ...valid, priceId: '' }, 'priceId: must not be empty'],
+      ['priceId as a number', { ...valid, priceId: 7 }, 'priceId: must be a string'],
+      ['negative price', { ...valid, price: -0.01 }, 'price: must be ≥ 0'],
+      ['price as a string', { ...valid, price: '10' }, 'price: must be a number'],
+      ['metadata as an array', { ...valid, metadata: ['a'] }, 'metadata: must be a JSON object'],
+      ['metadata over 8 KB', { ...valid, metadata: { note: 'n'.repeat(9000) } }, 'metadata: must be at most 8192 bytes'],
+      ['a caller-chosen id', { ...valid, id: ABSENT }, 'unknown field(s): id'],
+      ['a caller-chosen status', { ...valid, status: 'COMPLETED' }, 'unknown field(s): status'],
+      ['a caller-chosen expiresAt', { ...valid, expiresAt: '2099-01-01T00:00:00Z' }, 'unknown field(s): expiresAt'],
+    ])('POST with %s → 400', async (_case, body, message) => {
+      const response = await http().post('/checkout-sessions').send(body as object).expect(400);
+      expect(JSON.stringify(response.body.message)).toContain(message);
+    });
+
+    it('POST with malformed JSON → 400', async () => {
+      await http().post('/checkout-sessions').set('content-type', 'application/json').send('{"eventId": ').expect(400);
+    });
+
+    it('POST with a body over 64 KB → 413', async () => {
+      await http()
+        .post('/checkout-sessions')
+        .send({ ...valid, metadata: { blob: 'b'.repeat(70 * 1024) } })
+        .expect(413);
+    });
+
+    it('POST with a non-JSON content type → 400', async () => {
+      const response = await http().post('/checkout-sessions').set('content-type', 'text/plain').send('eventId=e').expect(400);
+      expect(JSON.stringify(response.body.message)).toContain('must be a JSON object');
+    });
+
+    it.each(['not-a-uuid', '..%2F..%2Fetc%2Fpasswd', 'x'.repeat(3000), '%00'])('a malformed id %j in the path → 400', async (id) => {
+      await http().get(`/checkout-sessions/${id}`).expect(400);
+      await http().patch(`/checkout-sessions/${id}`).send({ status: 'CANCELLED' }).expect(400);
+      await http().delete(`/checkout-sessions/${id}`).expect(400);
+    });
+
+    it.each<[string, unknown]>([
+      ['an unknown status', { status: 'PAID' }],
+      ['no status', {}],
+      ['an extra field', { status: 'CANCELLED', expiresAt: 0 }],
+    ])('PATCH with %s → 400', async (_case, body) => {
+      await http().patch(`/checkout-sessions/${ABSENT}`).send(body as object).expect(400);
+    });
+
+    it.each<[string, Record<string, string | string[]>]>([
+      ['no eventId', {}],
+      ['two eventIds', { eventId: ['a', 'b'] }],
+      ['an unknown status', { eventId, status: 'PAID' }],
+      ['an unknown parameter', { eventId, pattern: '.*' }],
+    ])('count with %s → 400', async (_case, query) => {
+      await http().get('/checkout-sessions/count').query(query).expect(400);
+    });
+  });
+});
+
+describe.each(DRIVERS)('checkout-api expiry with CHECKOUT_SESSION_TTL_HOURS=0.0005 (%s driver)', (driver) => {
+  let app: NestExpressApplication;
+
+  beforeAll(async () => {
+    app = await createTestApp(appEnv(driver, { CHECKOUT_SESSION_TTL_HOURS: '0.0005' }));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('serves a session until expiresAt and answers 404 from then on; counts drop it', async () => {
+    const http = () => request(app.getHttpServer() as App);
+    const eventId = `expiry-${driver}`;
+    const created = await http().post('/checkout-sessions').send({ eventId, priceId: 'p', quantity: 2 }).expect(201);
+    const expiresAt = Date.parse(created.body.expiresAt);
+    expect(expiresAt - Date.parse(created.body.createdAt)).toBeGreaterThanOrEqual(1800);
+    await http().get(`/checkout-sessions/${created.body.id}`).expect(200);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 50));
+    await http().get(`/checkout-sessions/${created.body.id}`).expect(404);
+    await http().patch(`/checkout-sessions/${created.body.id}`).send({ status: 'CONFIRMING' }).expect(404);
+    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
+  });
+});

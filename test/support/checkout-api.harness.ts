@@ -1,0 +1,39 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { randomUUID } from 'node:crypto';
+import { AppModule } from '../../apps/checkout-api/src/app.module.js';
+import { configureApp } from '../../apps/checkout-api/src/app.setup.js';
+import type { CheckoutSessionCacheDriver } from '../../libs/checkout-session-cache/src/index.js';
+
+/** Env for the sample app on `driver`: DynamoDB runs against the test's DynamoDB Local with a fresh table. */
+export function appEnv(driver: CheckoutSessionCacheDriver, extra: Record<string, string> = {}): Record<string, string> {
+  const base: Record<string, string> = { CHECKOUT_SESSION_CACHE_DRIVER: driver };
+  if (driver === 'dynamodb') {
+    base.DYNAMODB_CHECKOUT_SESSIONS_TABLE = `e2e-${randomUUID()}`;
+    base.DYNAMODB_AUTO_CREATE_TABLE = 'true';
+    base.DYNAMODB_REQUEST_TIMEOUT_MS = '5000';
+  }
+  return { ...base, ...extra };
+}
+
+/**
+ * Boots the sample app as `main.ts` does, with `env` set while the modules read it (and restored after).
+ */
+export async function createTestApp(env: Record<string, string | undefined>): Promise<NestExpressApplication> {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  const assign = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  assign(env);
+  try {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false }));
+    await app.init();
+    return app;
+  } finally {
+    assign(saved);
+  }
+}
