@@ -171,3 +171,39 @@ describe.each(DRIVERS)('checkout-api expiry with CHECKOUT_SESSION_TTL_HOURS=0.00
     await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
   });
 });
+
+describe('checkout-api when the store fails (dynamodb driver)', () => {
+  it.each<[string, Record<string, string>]>([
+    ['the table is missing', { DYNAMODB_AUTO_CREATE_TABLE: 'false' }],
+    ['DynamoDB is unreachable', { DYNAMODB_AUTO_CREATE_TABLE: 'false', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_MAX_ATTEMPTS: '2', DYNAMODB_REQUEST_TIMEOUT_MS: '200' }],
+  ])('answers 503 with Retry-After when %s, never a false 404 or a 500', async (_case, env) => {
+    const app = await createTestApp(appEnv('dynamodb', env));
+    try {
+      const http = () => request(app.getHttpServer() as App);
+      const expect503 = async (response: request.Response) => {
+        expect(response.status).toBe(503);
+        expect(response.headers['retry-after']).toBe('1');
+      };
+      await expect503(await http().get(`/checkout-sessions/${ABSENT}`));
+      await expect503(await http().post('/checkout-sessions').send({ eventId: 'e', priceId: 'p', quantity: 1 }));
+      await expect503(await http().patch(`/checkout-sessions/${ABSENT}`).send({ status: 'CANCELLED' }));
+      await expect503(await http().delete(`/checkout-sessions/${ABSENT}`));
+      await expect503(await http().get('/checkout-sessions/count').query({ eventId: 'e' }));
+      const health = await http().get('/health').expect(503);
+      expect(health.body).toMatchObject({ status: 'error', error: { checkoutSessionCache: { status: 'down' } } });
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('checkout-api start-up', () => {
+  it.each([
+    ['CHECKOUT_SESSION_CACHE_DRIVER', 'redis'],
+    ['CHECKOUT_SESSION_TTL_HOURS', '0'],
+    ['CHECKOUT_SESSION_TTL_HOURS', 'soon'],
+    ['PORT', 'eighty'],
+  ])('stops when %s=%j, naming the variable', async (name, value) => {
+    await expect(createTestApp({ [name]: value })).rejects.toThrow(name);
+  });
+});

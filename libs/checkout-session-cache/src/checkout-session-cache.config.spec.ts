@@ -1,0 +1,135 @@
+import { Test } from '@nestjs/testing';
+import { readCheckoutSessionCacheEnv, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
+import { CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS } from './checkout-session-cache.constants.js';
+import { CheckoutSessionCacheModule } from './checkout-session-cache.module.js';
+import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
+import type { ResolvedCheckoutSessionCacheOptions } from './interfaces/checkout-session-cache-options.interface.js';
+
+const configError = (fn: () => unknown): CheckoutSessionCacheConfigError => {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof CheckoutSessionCacheConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a CheckoutSessionCacheConfigError');
+};
+
+describe('readCheckoutSessionCacheEnv', () => {
+  it('reads every variable', () => {
+    expect(
+      readCheckoutSessionCacheEnv({
+        CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
+        CHECKOUT_SESSION_TTL_HOURS: '0.001',
+        AWS_REGION: 'eu-west-1',
+        DYNAMODB_ENDPOINT: 'http://localhost:8000',
+        DYNAMODB_CHECKOUT_SESSIONS_TABLE: 'sessions-prod',
+        DYNAMODB_MAX_ATTEMPTS: '4',
+        DYNAMODB_REQUEST_TIMEOUT_MS: '750',
+        DYNAMODB_AUTO_CREATE_TABLE: 'true',
+      }),
+    ).toEqual({
+      driver: 'dynamodb',
+      ttlHours: 0.001,
+      region: 'eu-west-1',
+      endpoint: 'http://localhost:8000',
+      tableName: 'sessions-prod',
+      maxAttempts: 4,
+      requestTimeoutMs: 750,
+      autoCreateTable: true,
+    });
+  });
+
+  it('treats unset and empty variables as absent', () => {
+    expect(readCheckoutSessionCacheEnv({ CHECKOUT_SESSION_TTL_HOURS: '', UNRELATED: 'x' })).toEqual({});
+  });
+
+  it.each([
+    ['CHECKOUT_SESSION_CACHE_DRIVER', 'redis', 'CHECKOUT_SESSION_CACHE_DRIVER must be "memory" or "dynamodb" (got "redis")'],
+    ['CHECKOUT_SESSION_TTL_HOURS', '0', 'CHECKOUT_SESSION_TTL_HOURS must be a positive decimal number (got "0")'],
+    ['CHECKOUT_SESSION_TTL_HOURS', '-1', 'CHECKOUT_SESSION_TTL_HOURS must be a positive decimal number (got "-1")'],
+    ['CHECKOUT_SESSION_TTL_HOURS', 'abc', 'CHECKOUT_SESSION_TTL_HOURS must be a positive decimal number (got "abc")'],
+    ['CHECKOUT_SESSION_TTL_HOURS', '1e3', 'CHECKOUT_SESSION_TTL_HOURS must be a positive decimal number (got "1e3")'],
+    ['DYNAMODB_MAX_ATTEMPTS', '0', 'DYNAMODB_MAX_ATTEMPTS must be an integer from 1 to 10 (got "0")'],
+    ['DYNAMODB_REQUEST_TIMEOUT_MS', '1.5', 'DYNAMODB_REQUEST_TIMEOUT_MS must be an integer from 50 to 60000 (got "1.5")'],
+    ['DYNAMODB_ENDPOINT', 'localhost', 'DYNAMODB_ENDPOINT must be a URL such as http://localhost:8000 (got "localhost")'],
+    ['DYNAMODB_CHECKOUT_SESSIONS_TABLE', 'a b', 'DYNAMODB_CHECKOUT_SESSIONS_TABLE must be a DynamoDB table name (got "a b")'],
+    ['DYNAMODB_AUTO_CREATE_TABLE', 'yes', 'DYNAMODB_AUTO_CREATE_TABLE must be "true" or "false" (got "yes")'],
+  ])('rejects %s=%j with a message naming the variable', (name, value, message) => {
+    expect(configError(() => readCheckoutSessionCacheEnv({ [name]: value })).issues).toEqual([message]);
+  });
+});
+
+describe('resolveCheckoutSessionCacheOptions', () => {
+  it('defaults to the memory driver, 24 h, the table "checkout-sessions", 3 attempts of 1 s', () => {
+    expect(resolveCheckoutSessionCacheOptions({}, {})).toMatchObject({
+      driver: 'memory',
+      ttlHours: 24,
+      tableName: 'checkout-sessions',
+      maxAttempts: 3,
+      requestTimeoutMs: 1000,
+      autoCreateTable: false,
+      consistentRead: true,
+    });
+  });
+
+  it('lets options given in code win over env, and ignores undefined ones', () => {
+    const resolved = resolveCheckoutSessionCacheOptions(
+      { driver: 'dynamodb', ttlHours: 2, tableName: undefined },
+      { driver: 'memory', ttlHours: 5, tableName: 'from-env' },
+    );
+    expect(resolved).toMatchObject({ driver: 'dynamodb', ttlHours: 2, tableName: 'from-env' });
+  });
+
+  it.each([
+    [{ ttlHours: 0 }, 'ttlHours'],
+    [{ ttlHours: Number.NaN }, 'ttlHours'],
+    [{ driver: 'redis' as never }, 'driver'],
+    [{ maxAttempts: 0 }, 'maxAttempts'],
+    [{ clock: {} as never }, 'clock'],
+  ])('rejects invalid code options %j naming %s', (options, name) => {
+    expect(configError(() => resolveCheckoutSessionCacheOptions(options, {})).message).toContain(`${name}:`);
+  });
+});
+
+describe('CheckoutSessionCacheModule start-up', () => {
+  const withEnv = async (env: Record<string, string>, run: () => Promise<unknown>) => {
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    try {
+      return await run();
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  };
+
+  it('stops with a message naming the variable when env is invalid', async () => {
+    await withEnv({ CHECKOUT_SESSION_TTL_HOURS: 'zero' }, async () => {
+      await expect(Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('memory')] }).compile()).rejects.toThrow(
+        'CHECKOUT_SESSION_TTL_HOURS must be a positive decimal number (got "zero")',
+      );
+    });
+  });
+
+  it('takes the driver from CHECKOUT_SESSION_CACHE_DRIVER when forRoot() gets none', async () => {
+    await withEnv({ CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9' }, async () => {
+      const module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot()] }).compile();
+      expect(module.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS).driver).toBe('dynamodb');
+      await module.close();
+    });
+  });
+
+  it('accepts the same options from a forRootAsync factory', async () => {
+    const module = await Test.createTestingModule({
+      imports: [CheckoutSessionCacheModule.forRootAsync({ useFactory: () => ({ driver: 'memory' as const, ttlHours: 3 }) })],
+    }).compile();
+    expect(module.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS)).toMatchObject({
+      driver: 'memory',
+      ttlHours: 3,
+    });
+    await module.close();
+  });
+});

@@ -1,0 +1,26 @@
+// `npm run table:create`: creates the sessions table, its count index and TTL if missing; safe to run again.
+// Reads the same env as the app (DYNAMODB_CHECKOUT_SESSIONS_TABLE, AWS_REGION, DYNAMODB_ENDPOINT, ...).
+import { Logger } from '@nestjs/common';
+import {
+  createCheckoutSessionDynamoDbClient,
+  ensureCheckoutSessionTable,
+  readCheckoutSessionCacheEnv,
+} from '../libs/checkout-session-cache/src/index.js';
+import { resolveCheckoutSessionCacheOptions } from '../libs/checkout-session-cache/src/checkout-session-cache.config.js';
+
+const logger = new Logger('table:create');
+try {
+  const options = resolveCheckoutSessionCacheOptions({ driver: 'dynamodb' }, readCheckoutSessionCacheEnv(process.env));
+  // Provisioning calls (CreateTable, waiting for ACTIVE) are slower than item calls: allow them more time.
+  const client = createCheckoutSessionDynamoDbClient({ ...options, requestTimeoutMs: Math.max(options.requestTimeoutMs, 10_000) });
+  try {
+    logger.log(`Table "${options.tableName}" at ${options.endpoint ?? `AWS (${options.region ?? 'SDK default region'})`}`);
+    await ensureCheckoutSessionTable(client, options.tableName, (line) => logger.log(line));
+    logger.log('Ready: table ACTIVE, index ACTIVE, TTL on expiresAt');
+  } finally {
+    client.destroy();
+  }
+} catch (error) {
+  logger.error(`${(error as Error).name}: ${(error as Error).message}`);
+  process.exitCode = 1;
+}
