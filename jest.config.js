@@ -23,6 +23,7 @@ const common = {
 };
 
 export default {
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   projects: [
