@@ -64,6 +64,17 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
     await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
   });
 
+  it('makes a retried POST with the same Idempotency-Key return the first session', async () => {
+    const eventId = `idempotent-${driver}`;
+    const body = { eventId, priceId: 'p', quantity: 2 };
+    const first = await http().post('/checkout-sessions').set('Idempotency-Key', `order-${driver}`).send(body).expect(201);
+    const retry = await http().post('/checkout-sessions').set('Idempotency-Key', `order-${driver}`).send(body).expect(201);
+    expect(retry.body).toEqual(first.body);
+    await http().post('/checkout-sessions').set('Idempotency-Key', `order-${driver}`).send({ ...body, quantity: 3 }).expect(409);
+    await http().post('/checkout-sessions').set('Idempotency-Key', '').send(body).expect(400);
+    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 1, quantity: 2 });
+  });
+
   it('answers GET /health with 200 while the store answers', async () => {
     const response = await http().get('/health').expect(200);
     expect(response.body).toMatchObject({ status: 'ok', info: { checkoutSessionCache: { status: 'up' } } });

@@ -2,6 +2,7 @@ import type { TestingModule } from '@nestjs/testing';
 import { bootCache, DRIVERS, ManualClock, testOptions } from '../../../test/support/checkout-session-cache.harness.js';
 import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './checkout-session-cache.constants.js';
 import { CheckoutSessionConflictError } from './errors/checkout-session-conflict.error.js';
+import { CheckoutSessionIdempotencyKeyReusedError } from './errors/checkout-session-idempotency-key-reused.error.js';
 import { CheckoutSessionValidationError } from './errors/checkout-session-validation.error.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import type { CheckoutSession, CheckoutSessionStatus, NewCheckoutSession } from './interfaces/checkout-session.interface.js';
@@ -107,6 +108,57 @@ describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => 
       const error = await cache.create(input({ quantity: 0 })).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(CheckoutSessionValidationError);
       expect((error as CheckoutSessionValidationError).issues).toEqual(['quantity: must be at least 1']);
+    });
+  });
+
+  describe('create with an idempotency key', () => {
+    const key = () => `key-${eventId}`;
+
+    it('returns the session of the first call to a retry with the same key and input, and counts it once', async () => {
+      const first = await cache.create(input({ quantity: 3, metadata: { a: 1 } }), { idempotencyKey: key() });
+      await cache.updateStatus(first.id, 'CONFIRMING');
+      const retry = await cache.create(input({ quantity: 3, metadata: { a: 1 } }), { idempotencyKey: key() });
+      expect(retry).toEqual({ ...first, status: 'CONFIRMING' });
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 1, quantity: 3 });
+    });
+
+    it('creates one session from concurrent creates with the same key', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => cache.create(input(), { idempotencyKey: key() })));
+      const ids = new Set(results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.id] : [])));
+      expect(ids.size).toBe(1);
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 1, quantity: 2 });
+    });
+
+    it('rejects the key with different input and stores nothing', async () => {
+      await cache.create(input({ quantity: 2 }), { idempotencyKey: key() });
+      await expect(cache.create(input({ quantity: 5 }), { idempotencyKey: key() })).rejects.toBeInstanceOf(
+        CheckoutSessionIdempotencyKeyReusedError,
+      );
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 1, quantity: 2 });
+    });
+
+    it('rejects the key once its session was deleted, rather than re-create it', async () => {
+      const first = await cache.create(input(), { idempotencyKey: key() });
+      await cache.deleteById(first.id);
+      await expect(cache.create(input(), { idempotencyKey: key() })).rejects.toBeInstanceOf(CheckoutSessionIdempotencyKeyReusedError);
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 0, quantity: 0 });
+    });
+
+    it('frees the key when its session expires', async () => {
+      const first = await cache.create(input(), { idempotencyKey: key() });
+      clock.set(first.expiresAt.getTime());
+      const second = await cache.create(input(), { idempotencyKey: key() });
+      expect(second.id).not.toBe(first.id);
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 1, quantity: 2 });
+    });
+
+    it.each<[string, unknown]>([
+      ['an empty key', { idempotencyKey: '' }],
+      ['a key of 129 characters', { idempotencyKey: 'k'.repeat(129) }],
+      ['an unknown option', { ttlHours: 100 }],
+    ])('rejects %s with a validation error', async (_case, options) => {
+      await expect(cache.create(input(), options as never)).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 0, quantity: 0 });
     });
   });
 

@@ -70,6 +70,12 @@ export const newCheckoutSessionSchema = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'body must be a JSON object') },
 );
 
+/** Options of `create`. */
+export const checkoutSessionCreateOptionsSchema = z.strictObject(
+  { idempotencyKey: identifier.optional() },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.join(', ')}` : 'options must be an object') },
+);
+
 /** Query of `count`: `eventId` is required. */
 export const checkoutSessionCountQuerySchema = z.strictObject(
   {

@@ -3,18 +3,22 @@ import { randomUUID } from 'node:crypto';
 import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './checkout-session-cache.constants.js';
 import {
   checkoutSessionCountQuerySchema,
+  checkoutSessionCreateOptionsSchema,
   checkoutSessionIdArgsSchema,
   checkoutSessionStatusArgsSchema,
   newCheckoutSessionSchema,
   parseOrThrow,
 } from './checkout-session-cache.schemas.js';
 import { CheckoutSessionConflictError } from './errors/checkout-session-conflict.error.js';
+import { CheckoutSessionIdempotencyKeyReusedError } from './errors/checkout-session-idempotency-key-reused.error.js';
+import { sameJson } from './checkout-session-cache.utils.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import type { CheckoutSessionClock } from './interfaces/checkout-session-clock.interface.js';
 import type { CheckoutSessionStore } from './interfaces/checkout-session-store.interface.js';
 import type {
   CheckoutSession,
   CheckoutSessionCount,
+  CheckoutSessionCreateOptions,
   CheckoutSessionCountQuery,
   CheckoutSessionStatus,
   NewCheckoutSession,
@@ -40,8 +44,9 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
     this.ttlMs = ttlHours * 3_600_000;
   }
 
-  async create(input: NewCheckoutSession): Promise<CheckoutSession> {
+  async create(input: NewCheckoutSession, options: CheckoutSessionCreateOptions = {}): Promise<CheckoutSession> {
     const valid = parseOrThrow(newCheckoutSessionSchema, input);
+    const { idempotencyKey } = parseOrThrow(checkoutSessionCreateOptionsSchema, options);
     const createdAt = this.clock.now();
     const session: CheckoutSession = {
       id: randomUUID(),
@@ -51,8 +56,22 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
       // DynamoDB's TTL attribute holds epoch seconds: both drivers round up to the whole second.
       expiresAt: new Date(Math.ceil((createdAt + this.ttlMs) / 1000) * 1000),
     };
-    await this.store.insert(session);
-    return session;
+    const result = await this.store.insert(session, idempotencyKey, createdAt);
+    if (result.outcome === 'created') return session;
+    return this.replay(idempotencyKey!, valid, result.existingId);
+  }
+
+  /** The session an earlier create with this key made, provided it was made from the same input and still lives. */
+  private async replay(idempotencyKey: string, input: NewCheckoutSession, existingId: string): Promise<CheckoutSession> {
+    const existing = await this.store.get(existingId, this.clock.now());
+    if (!existing) {
+      throw new CheckoutSessionIdempotencyKeyReusedError(idempotencyKey, `belongs to session ${existingId}, which was deleted or has expired`);
+    }
+    const { eventId, priceId, quantity, price, metadata } = existing;
+    if (!sameJson({ eventId, priceId, quantity, price, metadata }, input)) {
+      throw new CheckoutSessionIdempotencyKeyReusedError(idempotencyKey, `was used for session ${existingId} with different input`);
+    }
+    return existing;
   }
 
   async getById(id: string): Promise<CheckoutSession | null> {

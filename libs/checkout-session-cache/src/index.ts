@@ -4,6 +4,7 @@ export * from './checkout-session-cache.module.js';
 export { checkoutSessionCacheConfig, readCheckoutSessionCacheEnv } from './checkout-session-cache.config.js';
 export {
   checkoutSessionCountQuerySchema,
+  checkoutSessionCreateOptionsSchema,
   checkoutSessionIdSchema,
   checkoutSessionMetadataSchema,
   checkoutSessionStatusSchema,
@@ -15,6 +16,7 @@ export * from './errors/checkout-session-already-exists.error.js';
 export * from './errors/checkout-session-cache-config.error.js';
 export * from './errors/checkout-session-cache.error.js';
 export * from './errors/checkout-session-conflict.error.js';
+export * from './errors/checkout-session-idempotency-key-reused.error.js';
 export * from './errors/checkout-session-store-unavailable.error.js';
 export * from './errors/checkout-session-table-not-found.error.js';
 export * from './errors/checkout-session-validation.error.js';

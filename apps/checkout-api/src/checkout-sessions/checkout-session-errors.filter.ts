@@ -3,6 +3,7 @@ import {
   CheckoutSessionAlreadyExistsError,
   CheckoutSessionCacheError,
   CheckoutSessionConflictError,
+  CheckoutSessionIdempotencyKeyReusedError,
   CheckoutSessionStoreUnavailableError,
   CheckoutSessionValidationError,
 } from '@ticketoffice/checkout-session-cache';
@@ -11,7 +12,10 @@ import type { Response } from 'express';
 /** Seconds a client should wait before retrying when the store is unavailable. */
 const RETRY_AFTER_SECONDS = 1;
 
-/** Maps the library's errors to HTTP: validation 400, conflict 409, store unavailable 503 (with `Retry-After`). */
+/**
+ * Maps the library's errors to HTTP: validation 400; transition not allowed, id taken or idempotency key reused 409;
+ * store unavailable 503 (with `Retry-After`).
+ */
 @Catch(CheckoutSessionCacheError)
 export class CheckoutSessionErrorsFilter implements ExceptionFilter {
   private readonly logger = new Logger('CheckoutSessionErrors');
@@ -20,7 +24,11 @@ export class CheckoutSessionErrorsFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     if (error instanceof CheckoutSessionValidationError) {
       this.send(response, HttpStatus.BAD_REQUEST, 'Bad Request', [...error.issues]);
-    } else if (error instanceof CheckoutSessionConflictError || error instanceof CheckoutSessionAlreadyExistsError) {
+    } else if (
+      error instanceof CheckoutSessionConflictError ||
+      error instanceof CheckoutSessionAlreadyExistsError ||
+      error instanceof CheckoutSessionIdempotencyKeyReusedError
+    ) {
       this.send(response, HttpStatus.CONFLICT, 'Conflict', error.message);
     } else if (error instanceof CheckoutSessionStoreUnavailableError) {
       this.logger.warn(error.message);

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
 import {
   checkoutSessionStatusSchema,
   InjectCheckoutSessionCache,
@@ -24,9 +24,10 @@ const updateStatusSchema = z.strictObject(
 export class CheckoutSessionsController {
   constructor(@InjectCheckoutSessionCache() private readonly cache: CheckoutSessionCache) {}
 
+  /** An `Idempotency-Key` header makes retries safe: the same key and body return the first call's session. */
   @Post()
-  create(@Body() body: NewCheckoutSession): Promise<CheckoutSession> {
-    return this.cache.create(body);
+  create(@Body() body: NewCheckoutSession, @Headers('idempotency-key') idempotencyKey?: string): Promise<CheckoutSession> {
+    return this.cache.create(body, idempotencyKey === undefined ? {} : { idempotencyKey });
   }
 
   @Get('count')

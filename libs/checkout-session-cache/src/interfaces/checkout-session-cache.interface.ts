@@ -1,5 +1,6 @@
 import type {
   CheckoutSession,
+  CheckoutSessionCreateOptions,
   CheckoutSessionCount,
   CheckoutSessionCountQuery,
   CheckoutSessionStatus,
@@ -12,8 +13,12 @@ import type {
  * `CheckoutSessionStoreUnavailableError`.
  */
 export interface CheckoutSessionCache {
-  /** Creates a session with a fresh random id, status `CREATED`, `expiresAt = createdAt + TTL`. Never overwrites. */
-  create(input: NewCheckoutSession): Promise<CheckoutSession>;
+  /**
+   * Creates a session with a fresh random id, status `CREATED`, `expiresAt = createdAt + TTL`. Never overwrites.
+   * With `options.idempotencyKey`, a retry of the same create returns the session the first call made (throws
+   * `CheckoutSessionIdempotencyKeyReusedError` when the key was used for different input or its session is gone).
+   */
+  create(input: NewCheckoutSession, options?: CheckoutSessionCreateOptions): Promise<CheckoutSession>;
   /** The session, or `null` when absent or expired. */
   getById(id: string): Promise<CheckoutSession | null>;
   /**

@@ -11,6 +11,9 @@ export type CheckoutSessionTransitionResult =
   | { readonly outcome: 'absent' }
   | { readonly outcome: 'conflict'; readonly current: CheckoutSessionStatus };
 
+/** Outcome of an insert: stored, or an earlier create with the same idempotency key holds `existingId`. */
+export type CheckoutSessionInsertResult = { readonly outcome: 'created' } | { readonly outcome: 'replayed'; readonly existingId: string };
+
 /**
  * What a storage driver implements. Arguments are already validated; `now` is epoch ms from the module's clock and a
  * session with `expiresAt <= now` must be treated as absent.
@@ -18,8 +21,12 @@ export type CheckoutSessionTransitionResult =
 export interface CheckoutSessionStore {
   /** Short name used in logs (`memory`, `dynamodb`). */
   readonly driver: string;
-  /** Stores a new session; throws `CheckoutSessionAlreadyExistsError` rather than overwrite. */
-  insert(session: CheckoutSession): Promise<void>;
+  /**
+   * Stores a new session; throws `CheckoutSessionAlreadyExistsError` rather than overwrite. With an idempotency key,
+   * stores the session and a record of the key (living as long as the session) atomically, unless a live record of
+   * that key exists: then stores nothing and returns the id the key points to.
+   */
+  insert(session: CheckoutSession, idempotencyKey: string | undefined, now: number): Promise<CheckoutSessionInsertResult>;
   /** The live session with this id, or `null`. */
   get(id: string, now: number): Promise<CheckoutSession | null>;
   /** Sets `status` to `to` only if the session is live and its status is one of `from`, atomically. */

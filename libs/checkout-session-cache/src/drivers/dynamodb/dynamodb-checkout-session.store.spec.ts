@@ -189,9 +189,9 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     }
   });
 
-  it('recognises its own write when the SDK retries a create or an update whose response was lost', async () => {
+  it('recognises its own write when the SDK retries a create, a keyed create or an update whose response was lost', async () => {
     const lossy = rawClient();
-    const lose = new Set(['PutItemCommand', 'UpdateItemCommand']);
+    const lose = new Set(['PutItemCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
     lossy.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
@@ -206,9 +206,12 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     try {
       const created = await cache.create({ eventId: 'lossy', priceId: 'p', quantity: 2 });
       await expect(cache.updateStatus(created.id, 'CONFIRMING')).resolves.toMatchObject({ id: created.id, status: 'CONFIRMING' });
+      const keyed = await cache.create({ eventId: 'lossy', priceId: 'p', quantity: 1 }, { idempotencyKey: 'k-1' });
       expect(lose.size).toBe(0);
+      await expect(cache.getById(keyed.id)).resolves.toEqual(keyed);
+      await expect(cache.count({ eventId: 'lossy' })).resolves.toEqual({ sessions: 2, quantity: 3 });
       const { Items } = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
-      expect(Items).toHaveLength(1);
+      expect(Items).toHaveLength(3); // two sessions and one idempotency key record
     } finally {
       await module.close();
       lossy.destroy();

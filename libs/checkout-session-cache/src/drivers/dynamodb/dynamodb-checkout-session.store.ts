@@ -1,22 +1,24 @@
-import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type CancellationReason, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import { EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
+import { sameJson } from '../../checkout-session-cache.utils.js';
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { ResolvedCheckoutSessionCacheOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
 import type {
+  CheckoutSessionInsertResult,
   CheckoutSessionStore,
   CheckoutSessionTransitionResult,
 } from '../../interfaces/checkout-session-store.interface.js';
@@ -70,6 +72,16 @@ const fromItem = (item: CheckoutSessionItem): CheckoutSession => ({
   expiresAt: new Date(item.expiresAt * 1000),
 });
 
+/** The record that an idempotency key was used: which session it created, living as long as that session. */
+interface IdempotencyKeyItem {
+  id: string;
+  sessionId: string;
+  expiresAt: number;
+}
+
+/** Prefix of the ids of idempotency key records; session ids are UUIDs, so the two never meet. */
+const IDEMPOTENCY_KEY_PREFIX = 'idempotency#';
+
 /** Epoch seconds `s` such that `expiresAt > s` exactly when `expiresAt × 1000 > nowMs` (expiresAt is whole seconds). */
 const nowSeconds = (nowMs: number): number => Math.floor(nowMs / 1000);
 
@@ -99,8 +111,9 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async insert(session: CheckoutSession): Promise<void> {
+  async insert(session: CheckoutSession, idempotencyKey: string | undefined, now: number): Promise<CheckoutSessionInsertResult> {
     const item = toItem(session);
+    if (idempotencyKey !== undefined) return this.insertWithKey(item, idempotencyKey, now);
     try {
       await this.documents.send(
         new PutCommand({
@@ -110,12 +123,50 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      return { outcome: 'created' };
     } catch (error) {
       const existing = conditionFailureItem(error);
       if (existing === null) throw this.storeError('create', error);
       // The SDK retried a put whose first attempt landed: the item is ours, the create succeeded.
-      if (existing !== undefined && isDeepStrictEqual(existing, JSON.parse(JSON.stringify(item)))) return;
+      if (existing !== undefined && sameJson(existing, item)) return { outcome: 'created' };
       throw new CheckoutSessionAlreadyExistsError(session.id);
+    }
+  }
+
+  /**
+   * Writes the session and the key's record (`id = idempotency#<key>`, outside the count index, same TTL) in one
+   * transaction. The SDK's retries reuse the transaction's ClientRequestToken, so a retried write is not applied twice.
+   */
+  private async insertWithKey(item: CheckoutSessionItem, idempotencyKey: string, now: number): Promise<CheckoutSessionInsertResult> {
+    const keyItem: IdempotencyKeyItem = { id: `${IDEMPOTENCY_KEY_PREFIX}${idempotencyKey}`, sessionId: item.id, expiresAt: item.expiresAt };
+    try {
+      await this.documents.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(id)' } },
+            {
+              Put: {
+                TableName: this.table,
+                Item: keyItem,
+                // An expired record that TTL has not deleted yet no longer holds the key.
+                ConditionExpression: 'attribute_not_exists(id) OR expiresAt <= :now',
+                ExpressionAttributeValues: { ':now': nowSeconds(now) },
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+          ],
+        }),
+      );
+      return { outcome: 'created' };
+    } catch (error) {
+      if ((error as Error | null)?.name !== 'TransactionCanceledException') throw this.storeError('create', error);
+      const [sessionReason, keyReason] = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+      if (keyReason?.Code === 'ConditionalCheckFailed' && keyReason.Item) {
+        return { outcome: 'replayed', existingId: (unmarshall(keyReason.Item) as IdempotencyKeyItem).sessionId };
+      }
+      if (sessionReason?.Code === 'ConditionalCheckFailed') throw new CheckoutSessionAlreadyExistsError(item.id);
+      // TransactionConflict: another create with the same key is in flight; a retry will replay it.
+      throw this.storeError('create', error);
     }
   }
 

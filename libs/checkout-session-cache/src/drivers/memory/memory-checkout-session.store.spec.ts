@@ -30,10 +30,10 @@ describe('MemoryCheckoutSessionStore', () => {
 
   it('sweeps expired sessions, oldest first, and keeps live ones', async () => {
     const first = session(clock);
-    await store.insert(first);
+    await store.insert(first, undefined, clock.now());
     clock.advance(5_000);
     const second = session(clock);
-    await store.insert(second);
+    await store.insert(second, undefined, clock.now());
 
     clock.set(first.expiresAt.getTime());
     expect(store.sweep()).toBe(1);
@@ -67,7 +67,7 @@ describe('MemoryCheckoutSessionStore', () => {
     try {
       store = new MemoryCheckoutSessionStore(clock, 1_000);
       await store.init();
-      await store.insert(session(clock));
+      await store.insert(session(clock), undefined, clock.now());
       clock.advance(10_000);
       jest.advanceTimersByTime(1_000);
       expect(store.size).toBe(0);
@@ -78,8 +78,8 @@ describe('MemoryCheckoutSessionStore', () => {
   });
 
   it('counts by reading only the sessions of the event asked for, never walking the whole store', async () => {
-    for (let i = 0; i < 500; i++) await store.insert(session(clock, { eventId: 'busy-event' }));
-    await store.insert(session(clock, { eventId: 'quiet-event', quantity: 4 }));
+    for (let i = 0; i < 500; i++) await store.insert(session(clock, { eventId: 'busy-event' }), undefined, clock.now());
+    await store.insert(session(clock, { eventId: 'quiet-event', quantity: 4 }), undefined, clock.now());
     const sessions = (store as unknown as { sessions: Map<string, CheckoutSession> }).sessions;
     const spies = (['get', 'values', 'entries', 'keys', 'forEach', Symbol.iterator] as const).map((method) =>
       jest.spyOn(Map.prototype as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>, method),
@@ -97,7 +97,7 @@ describe('MemoryCheckoutSessionStore', () => {
 
   it('drops emptied index entries so deleted events leave nothing behind', async () => {
     const only = session(clock, { eventId: 'gone' });
-    await store.insert(only);
+    await store.insert(only, undefined, clock.now());
     await store.delete(only.id);
     expect((store as unknown as { index: Map<string, unknown> }).index.has('gone')).toBe(false);
   });

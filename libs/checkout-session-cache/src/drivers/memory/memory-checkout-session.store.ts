@@ -1,6 +1,7 @@
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
 import type { CheckoutSessionClock } from '../../interfaces/checkout-session-clock.interface.js';
 import type {
+  CheckoutSessionInsertResult,
   CheckoutSessionStore,
   CheckoutSessionTransitionResult,
 } from '../../interfaces/checkout-session-store.interface.js';
@@ -23,6 +24,8 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
   readonly driver = 'memory';
   /** Sessions by id, in insertion order: with a fixed TTL that is also expiry order (see {@link sweep}). */
   private readonly sessions = new Map<string, CheckoutSession>();
+  /** Idempotency key → the session it created; kept until that session's expiry, also after a delete. */
+  private readonly idempotencyKeys = new Map<string, { id: string; expiresAt: number }>();
   /** eventId → priceId → ids. */
   private readonly index = new Map<string, Map<string, Set<string>>>();
   private timer: NodeJS.Timeout | undefined;
@@ -32,14 +35,22 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
     private readonly sweepIntervalMs: number,
   ) {}
 
-  async insert(session: CheckoutSession): Promise<void> {
+  async insert(session: CheckoutSession, idempotencyKey: string | undefined, now: number): Promise<CheckoutSessionInsertResult> {
     if (this.sessions.has(session.id)) throw new CheckoutSessionAlreadyExistsError(session.id);
+    if (idempotencyKey !== undefined) {
+      const claimed = this.idempotencyKeys.get(idempotencyKey);
+      if (claimed && claimed.expiresAt > now) return { outcome: 'replayed', existingId: claimed.id };
+      // Re-inserting moves the key to the end, keeping the map in expiry order for the sweep.
+      this.idempotencyKeys.delete(idempotencyKey);
+      this.idempotencyKeys.set(idempotencyKey, { id: session.id, expiresAt: session.expiresAt.getTime() });
+    }
     this.sessions.set(session.id, copy(session));
     let prices = this.index.get(session.eventId);
     if (!prices) this.index.set(session.eventId, (prices = new Map()));
     let ids = prices.get(session.priceId);
     if (!ids) prices.set(session.priceId, (ids = new Set()));
     ids.add(session.id);
+    return { outcome: 'created' };
   }
 
   async get(id: string, now: number): Promise<CheckoutSession | null> {
@@ -103,7 +114,7 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
   }
 
   /**
-   * Removes expired sessions, oldest first, and stops at the first live one: the TTL is fixed, so insertion order is
+   * Removes expired sessions (and idempotency keys), oldest first, and stops at the first live one: the TTL is fixed, so insertion order is
    * expiry order. Should the wall clock step back, a few sessions are swept one sweep late; reads never see them,
    * because every read checks `expiresAt` itself. Returns how many were removed.
    */
@@ -114,6 +125,10 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
       if (isLive(session, now)) break;
       this.remove(session);
       removed += 1;
+    }
+    for (const [key, claim] of this.idempotencyKeys) {
+      if (claim.expiresAt > now) break;
+      this.idempotencyKeys.delete(key);
     }
     return removed;
   }
