@@ -1,0 +1,157 @@
+import { jest } from '@jest/globals';
+import type { TestingModule } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import {
+  CheckoutSessionStoreUnavailableError,
+  type CheckoutSessionCache,
+  type CheckoutSessionCacheModuleOptions,
+} from '../../libs/checkout-session-cache/src/index.js';
+import { appEnv, createTestApp } from '../support/checkout-api.harness.js';
+import { bootCache } from '../support/checkout-session-cache.harness.js';
+import type { Fault, FaultProxy } from '../support/fault-proxy.js';
+import { FAILURE_BOUND_MS, FAULT_SETTINGS, faultedTable } from '../support/reliability.harness.js';
+
+jest.setTimeout(60_000);
+
+/** Faults that make every attempt fail. */
+const FAULTS: [string, Fault][] = [
+  ['latency beyond the request timeout', { kind: 'latency', ms: FAULT_SETTINGS.requestTimeoutMs * 3 }],
+  ['a black-holed connection', { kind: 'blackhole' }],
+  ['connection resets', { kind: 'reset' }],
+  ['HTTP 500', { kind: 'http', status: 500 }],
+  ['HTTP 503', { kind: 'http', status: 503 }],
+  ['ThrottlingException', { kind: 'throttle' }],
+];
+
+/** Slack over the documented bound for scheduling on a busy 2-core machine. */
+const SLACK_MS = 1500;
+
+describe('library under injected faults (DynamoDB Local behind a fault proxy)', () => {
+  let proxy: FaultProxy;
+  let options: CheckoutSessionCacheModuleOptions;
+  let module: TestingModule;
+  let cache: CheckoutSessionCache;
+  let existing: string;
+
+  /** A fresh module per scenario: the SDK's retry quota (a token bucket per client) starts full each time. */
+  const boot = async () => {
+    await module?.close();
+    ({ module, cache } = await bootCache(options));
+    existing = (await cache.create({ eventId: 'faults', priceId: 'p', quantity: 2 })).id;
+  };
+
+  beforeAll(async () => {
+    ({ proxy, options } = await faultedTable());
+  });
+
+  afterAll(async () => {
+    await module?.close();
+    await proxy?.stop();
+  });
+
+  afterEach(() => proxy.set({ kind: 'none' }));
+
+  const operations: [string, () => Promise<unknown>][] = [
+    ['create', () => cache.create({ eventId: 'faults', priceId: 'p', quantity: 1 })],
+    ['getById', () => cache.getById(existing)],
+    ['updateStatus', () => cache.updateStatus(existing, 'CONFIRMING')],
+    ['count', () => cache.count({ eventId: 'faults' })],
+    ['deleteById', () => cache.deleteById(randomUUID())],
+    ['ping', () => cache.ping()],
+  ];
+
+  describe.each(FAULTS)('with %s', (_name, fault) => {
+    beforeAll(boot);
+
+    it.each(operations)(`%s fails with CheckoutSessionStoreUnavailableError within ${FAILURE_BOUND_MS} ms`, async (_op, call) => {
+      proxy.set(fault);
+      const before = { ...proxy.injected };
+      const started = Date.now();
+      const error = await call().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const elapsed = Date.now() - started;
+      expect(error).toBeInstanceOf(CheckoutSessionStoreUnavailableError);
+      expect((error as Error).cause).toBeDefined();
+      expect(elapsed).toBeLessThan(FAILURE_BOUND_MS + SLACK_MS);
+      expect(proxy.injected[fault.kind]! - (before[fault.kind] ?? 0)).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  it('succeeds through the SDK retries when one attempt in three is throttled, reset or answered 503', async () => {
+    for (const fault of [{ kind: 'throttle' }, { kind: 'reset' }, { kind: 'http', status: 503 }] as Fault[]) {
+      await boot();
+      proxy.set(fault, 0.3);
+      let succeeded = 0;
+      for (let i = 0; i < 15; i++) {
+        await cache.getById(existing).then(
+          () => (succeeded += 1),
+          (e: unknown) => expect(e).toBeInstanceOf(CheckoutSessionStoreUnavailableError),
+        );
+      }
+      // With three attempts, a call fails only when all three are hit (2.7 %): most calls succeed.
+      expect(succeeded).toBeGreaterThanOrEqual(10);
+    }
+  });
+
+  it('serves normally with latency below the timeout, and again once the faults stop', async () => {
+    await boot();
+    proxy.set({ kind: 'latency', ms: 20 });
+    await expect(cache.getById(existing)).resolves.toMatchObject({ id: existing });
+    proxy.set({ kind: 'blackhole' });
+    await expect(cache.count({ eventId: 'faults' })).rejects.toBeInstanceOf(CheckoutSessionStoreUnavailableError);
+    proxy.set({ kind: 'none' });
+    await expect(cache.getById(existing)).resolves.toMatchObject({ id: existing });
+    await expect(cache.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('sample app under injected faults', () => {
+  let proxy: FaultProxy;
+  let app: NestExpressApplication;
+  let existing: string;
+  const http = () => request(app.getHttpServer() as App);
+
+  beforeAll(async () => {
+    const table = await faultedTable();
+    proxy = table.proxy;
+    app = await createTestApp(
+      appEnv('dynamodb', {
+        DYNAMODB_ENDPOINT: proxy.endpoint,
+        DYNAMODB_CHECKOUT_SESSIONS_TABLE: table.tableName,
+        DYNAMODB_AUTO_CREATE_TABLE: 'false',
+        DYNAMODB_MAX_ATTEMPTS: String(FAULT_SETTINGS.maxAttempts),
+        DYNAMODB_REQUEST_TIMEOUT_MS: String(FAULT_SETTINGS.requestTimeoutMs),
+      }),
+    );
+    existing = (await http().post('/checkout-sessions').send({ eventId: 'http-faults', priceId: 'p', quantity: 1 }).expect(201)).body.id;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await proxy?.stop();
+  });
+
+  it.each(FAULTS)('answers every endpoint with 503 and Retry-After under %s, never 500 or a false 404', async (_name, fault) => {
+    proxy.set(fault);
+    const responses = await Promise.all([
+      http().post('/checkout-sessions').send({ eventId: 'http-faults', priceId: 'p', quantity: 1 }),
+      http().get(`/checkout-sessions/${existing}`),
+      http().patch(`/checkout-sessions/${existing}`).send({ status: 'CONFIRMING' }),
+      http().delete(`/checkout-sessions/${randomUUID()}`),
+      http().get('/checkout-sessions/count').query({ eventId: 'http-faults' }),
+    ]);
+    for (const response of responses) {
+      expect(response.status).toBe(503);
+      expect(response.headers['retry-after']).toBe('1');
+    }
+    await http().get('/health').expect(503);
+    proxy.set({ kind: 'none' });
+    await http().get(`/checkout-sessions/${existing}`).expect(200);
+    await http().get('/health').expect(200);
+  });
+});

@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import {
+  createCheckoutSessionDynamoDbClient,
+  ensureCheckoutSessionTable,
+  type CheckoutSessionCacheModuleOptions,
+} from '../../libs/checkout-session-cache/src/index.js';
+import { FaultProxy } from './fault-proxy.js';
+
+/** Settings of the faulted clients: short timeouts keep the suite fast, the bound below follows from them. */
+export const FAULT_SETTINGS = { maxAttempts: 3, requestTimeoutMs: 300 } as const;
+
+/**
+ * The documented worst case of one call (docs/retries-and-timeouts.md): every attempt spends its connection and request
+ * timeouts, plus the SDK's backoff between attempts (full jitter, at most base × 2^i; base 100 ms, 500 ms throttled).
+ */
+export const FAILURE_BOUND_MS =
+  FAULT_SETTINGS.maxAttempts * 2 * FAULT_SETTINGS.requestTimeoutMs +
+  Array.from({ length: FAULT_SETTINGS.maxAttempts - 1 }, (_, i) => 500 * 2 ** i).reduce((a, b) => a + b, 0);
+
+/** DynamoDB Local's address from the Jest global setup, as host and port. */
+export function dynamoDbLocalAddress(): { host: string; port: number } {
+  const url = new URL(process.env.DYNAMODB_ENDPOINT!);
+  return { host: url.hostname, port: Number(url.port) };
+}
+
+/** A fresh table on DynamoDB Local and a fault proxy in front of it; module options that go through the proxy. */
+export async function faultedTable(): Promise<{ proxy: FaultProxy; tableName: string; options: CheckoutSessionCacheModuleOptions }> {
+  const tableName = `rel-${randomUUID()}`;
+  const direct = createCheckoutSessionDynamoDbClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: process.env.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+  try {
+    await ensureCheckoutSessionTable(direct, tableName);
+  } finally {
+    direct.destroy();
+  }
+  const { host, port } = dynamoDbLocalAddress();
+  const proxy = await new FaultProxy(host, port).start();
+  return { proxy, tableName, options: { driver: 'dynamodb', endpoint: proxy.endpoint, tableName, ...FAULT_SETTINGS } };
+}
