@@ -10,7 +10,7 @@ if (!/^\d+$/.test(raw) || port < 1 || port > 65_535) {
 }
 
 try {
-  const local = await startDynamoDbLocal(port);
+  const local = await startDynamoDbLocal({ port });
   process.stdout.write(
     `DynamoDB Local is listening on ${local.endpoint}. Point the app at it with:\n` +
       `  DYNAMODB_ENDPOINT=${local.endpoint} AWS_REGION=${DYNAMODB_LOCAL_ENV.AWS_REGION} ` +

@@ -1,3 +1,4 @@
+import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
@@ -17,9 +18,13 @@ export function appEnv(driver: CheckoutSessionCacheDriver, extra: Record<string,
 }
 
 /**
- * Boots the sample app as `main.ts` does, with `env` set while the modules read it (and restored after).
+ * Boots the sample app as `main.ts` does, with `env` set while the modules read it (and restored after), logging to
+ * `logger` (nowhere by default).
  */
-export async function createTestApp(env: Record<string, string | undefined>): Promise<NestExpressApplication> {
+export async function createTestApp(
+  env: Record<string, string | undefined>,
+  logger: LoggerService | false = false,
+): Promise<NestExpressApplication> {
   const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
   const assign = (values: Record<string, string | undefined>) => {
     for (const [name, value] of Object.entries(values)) {
@@ -30,10 +35,33 @@ export async function createTestApp(env: Record<string, string | undefined>): Pr
   assign(env);
   try {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
-    const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false }));
+    const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger }));
     await app.init();
     return app;
   } finally {
     assign(saved);
+  }
+}
+
+/** A Nest logger that keeps every line, for tests that read what was logged. */
+export class CapturingLogger implements LoggerService {
+  readonly lines: string[] = [];
+  private keep(level: string, message: unknown, rest: unknown[]): void {
+    this.lines.push(`${level} ${[message, ...rest].map((part) => (typeof part === 'string' ? part : JSON.stringify(part))).join(' ')}`);
+  }
+  log(message: unknown, ...rest: unknown[]): void {
+    this.keep('LOG', message, rest);
+  }
+  error(message: unknown, ...rest: unknown[]): void {
+    this.keep('ERROR', message, rest);
+  }
+  warn(message: unknown, ...rest: unknown[]): void {
+    this.keep('WARN', message, rest);
+  }
+  debug(message: unknown, ...rest: unknown[]): void {
+    this.keep('DEBUG', message, rest);
+  }
+  verbose(message: unknown, ...rest: unknown[]): void {
+    this.keep('VERBOSE', message, rest);
   }
 }

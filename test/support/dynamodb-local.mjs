@@ -42,15 +42,15 @@ export function assertJava() {
 }
 
 /**
- * Starts the bundled DynamoDB Local (in memory) and resolves once it answers ListTables.
- * @param {number} [port] a fixed port; a free one when omitted
- * @param {number} [timeoutMs]
+ * Starts the bundled DynamoDB Local and resolves once it answers ListTables.
+ * @param {{ port?: number, path?: string, timeoutMs?: number }} [options] a fixed port (a free one when omitted); a
+ *   folder for the database files (in memory when omitted); how long to wait for it to answer
  * @returns {Promise<DynamoDbLocal>}
  */
-export async function startDynamoDbLocal(port, timeoutMs = 60_000) {
+export async function startDynamoDbLocal({ port, path, timeoutMs = 60_000 } = {}) {
   assertJava();
   const chosen = port ?? (await freePort());
-  const child = dynamoDbLocal.spawn({ port: chosen, stdio: 'pipe' });
+  const child = dynamoDbLocal.spawn({ port: chosen, stdio: 'pipe', ...(path && { path }) });
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk) => (output += chunk.toString()));

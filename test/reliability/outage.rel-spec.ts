@@ -1,0 +1,117 @@
+import { jest } from '@jest/globals';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import { createCheckoutSessionDynamoDbClient, ensureCheckoutSessionTable } from '../../libs/checkout-session-cache/src/index.js';
+import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
+import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../support/dynamodb-local.mjs';
+import { FAILURE_BOUND_MS, FAULT_SETTINGS } from '../support/reliability.harness.js';
+
+jest.setTimeout(120_000);
+
+const SLACK_MS = 1500;
+
+describe('DynamoDB Local stopped mid-load, then started again', () => {
+  let folder: string;
+  let port: number;
+  let local: DynamoDbLocal | undefined;
+  let app: NestExpressApplication;
+  const http = () => request(app.getHttpServer() as App);
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'checkout-sessions-outage-'));
+    port = await freePort();
+    local = await startDynamoDbLocal({ port, path: folder });
+    const client = createCheckoutSessionDynamoDbClient({ endpoint: local.endpoint, region: process.env.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+    await ensureCheckoutSessionTable(client, 'outage');
+    client.destroy();
+    app = await createTestApp(
+      appEnv('dynamodb', {
+        DYNAMODB_ENDPOINT: local.endpoint,
+        DYNAMODB_CHECKOUT_SESSIONS_TABLE: 'outage',
+        DYNAMODB_AUTO_CREATE_TABLE: 'false',
+        DYNAMODB_MAX_ATTEMPTS: String(FAULT_SETTINGS.maxAttempts),
+        DYNAMODB_REQUEST_TIMEOUT_MS: String(FAULT_SETTINGS.requestTimeoutMs),
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await local?.stop();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('answers 503 quickly during the outage and serves again afterwards without a restart, losing nothing', async () => {
+    const acknowledged = new Map<string, number>();
+    const statuses = new Set<number>();
+    let key = 0;
+    const create = async () => {
+      const idempotencyKey = `order-${key}`;
+      const quantity = 1 + (key++ % 3);
+      const response = await http().post('/checkout-sessions').set('Idempotency-Key', idempotencyKey).send({ eventId: 'outage', priceId: 'p', quantity });
+      statuses.add(response.status);
+      if (response.status === 201) acknowledged.set(response.body.id, response.body.quantity);
+      return { idempotencyKey, quantity, response };
+    };
+    // Load before and while the server goes away.
+    for (let i = 0; i < 20; i++) await create();
+    let loading = true;
+    const failed: { idempotencyKey: string; quantity: number }[] = [];
+    const load = (async () => {
+      while (loading) {
+        const { idempotencyKey, quantity, response } = await create();
+        if (response.status !== 201) failed.push({ idempotencyKey, quantity });
+      }
+    })();
+    await sleep(200);
+    await local!.stop();
+
+    const started = Date.now();
+    await http().get('/health').expect(503);
+    const write = await http().post('/checkout-sessions').send({ eventId: 'outage', priceId: 'p', quantity: 1 });
+    expect(write.status).toBe(503);
+    expect(write.headers['retry-after']).toBe('1');
+    expect(Date.now() - started).toBeLessThan(2 * (FAILURE_BOUND_MS + SLACK_MS));
+    for (const id of [...acknowledged.keys()].slice(0, 3)) await http().get(`/checkout-sessions/${id}`).expect(503);
+
+    local = await startDynamoDbLocal({ port, path: folder });
+    loading = false;
+    await load;
+    let healthy = 0;
+    for (let i = 0; i < 50 && healthy !== 200; i++) {
+      healthy = (await http().get('/health')).status;
+      if (healthy !== 200) await sleep(200);
+    }
+    expect(healthy).toBe(200);
+
+    expect([...statuses].sort()).toEqual([201, 503]);
+    for (const [id] of acknowledged) await http().get(`/checkout-sessions/${id}`).expect(200);
+    // Creates that failed during the outage are retried with their key: each ends as exactly one session.
+    for (const { idempotencyKey, quantity } of failed) {
+      const retry = await http().post('/checkout-sessions').set('Idempotency-Key', idempotencyKey).send({ eventId: 'outage', priceId: 'p', quantity }).expect(201);
+      acknowledged.set(retry.body.id, retry.body.quantity);
+    }
+    const held = [...acknowledged.values()].reduce((a, b) => a + b, 0);
+    await http().get('/checkout-sessions/count').query({ eventId: 'outage' }).expect(200, { sessions: acknowledged.size, quantity: held });
+  });
+});
+
+describe('a missing table', () => {
+  it('is reported as such: a clear log line at start-up and per failure, and 503 rather than "not found"', async () => {
+    const logger = new CapturingLogger();
+    const app = await createTestApp(appEnv('dynamodb', { DYNAMODB_AUTO_CREATE_TABLE: 'false', DYNAMODB_CHECKOUT_SESSIONS_TABLE: 'never-created' }), logger);
+    try {
+      await request(app.getHttpServer() as App).get('/checkout-sessions/00000000-0000-4000-8000-000000000000').expect(503);
+      await request(app.getHttpServer() as App).get('/health').expect(503);
+      expect(logger.lines).toContainEqual(expect.stringMatching(/^ERROR table "never-created" does not exist \(run `npm run table:create`/));
+      expect(logger.lines).toContainEqual(expect.stringMatching(/^ERROR getById: table "never-created" or its index does not exist/));
+    } finally {
+      await app.close();
+    }
+  });
+});
