@@ -1,0 +1,166 @@
+import { jest } from '@jest/globals';
+import type { TestingModule } from '@nestjs/testing';
+import {
+  CHECKOUT_SESSION_STATUSES,
+  CheckoutSessionConflictError,
+  CheckoutSessionStoreUnavailableError,
+  type CheckoutSessionCache,
+  type CheckoutSessionStatus,
+} from '../../libs/checkout-session-cache/src/index.js';
+import { bootCache } from '../support/checkout-session-cache.harness.js';
+import type { Fault, FaultProxy } from '../support/fault-proxy.js';
+import { SessionModel } from '../support/history-model.js';
+import { faultedTable } from '../support/reliability.harness.js';
+
+jest.setTimeout(180_000);
+
+/** A small seeded PRNG (mulberry32), so a failing history can be replayed with its seed. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const FAULT_MIX: Fault[] = [
+  { kind: 'reset' },
+  { kind: 'http', status: 500 },
+  { kind: 'http', status: 503 },
+  { kind: 'throttle' },
+  { kind: 'latency', ms: 400 },
+  { kind: 'blackhole' },
+];
+
+const WORKERS = 6;
+const OPERATIONS_PER_WORKER = 60;
+
+describe('nothing acknowledged is lost under a mixed load with injected faults', () => {
+  let proxy: FaultProxy;
+  let module: TestingModule;
+  let cache: CheckoutSessionCache;
+
+  beforeAll(async () => {
+    const table = await faultedTable();
+    proxy = table.proxy;
+    ({ module, cache } = await bootCache(table.options));
+  });
+
+  afterAll(async () => {
+    await module?.close();
+    await proxy?.stop();
+  });
+
+  it('checks a recorded history of creates, reads, status changes and deletes against the store', async () => {
+    const seed = Number(process.env.HISTORY_SEED ?? Date.now() % 1_000_000);
+    const random = prng(seed);
+    const eventId = `history-${seed}`;
+    const models: SessionModel[] = [];
+    const pendingCreates: { idempotencyKey: string; quantity: number }[] = [];
+    const tally = { operations: 0, acknowledged: 0, unavailable: 0, conflicts: 0 };
+
+    const unavailable = (error: unknown) => {
+      if (!(error instanceof CheckoutSessionStoreUnavailableError)) throw error;
+      tally.unavailable += 1;
+    };
+
+    // Faults change every 150 ms; each hits a request with probability 0.35.
+    let faulting = true;
+    const injector = (async () => {
+      while (faulting) {
+        proxy.set(FAULT_MIX[Math.floor(random() * FAULT_MIX.length)]!, 0.35);
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      proxy.set({ kind: 'none' });
+    })();
+
+    const worker = async (w: number) => {
+      const mine: SessionModel[] = [];
+      for (let i = 0; i < OPERATIONS_PER_WORKER; i++) {
+        tally.operations += 1;
+        const roll = random();
+        const model = mine[Math.floor(random() * mine.length)];
+        if (roll < 0.3 || !model) {
+          const idempotencyKey = `w${w}-op${i}`;
+          const quantity = 1 + Math.floor(random() * 4);
+          await cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey }).then(
+            (session) => {
+              tally.acknowledged += 1;
+              const created = new SessionModel(session.id, quantity);
+              mine.push(created);
+              models.push(created);
+            },
+            (error: unknown) => {
+              unavailable(error);
+              pendingCreates.push({ idempotencyKey, quantity });
+            },
+          );
+        } else if (roll < 0.55) {
+          await cache.getById(model.id).then((session) => {
+            tally.acknowledged += 1;
+            model.read(session?.status ?? null);
+          }, unavailable);
+        } else if (roll < 0.9) {
+          const to = CHECKOUT_SESSION_STATUSES[Math.floor(random() * CHECKOUT_SESSION_STATUSES.length)] as CheckoutSessionStatus;
+          await cache.updateStatus(model.id, to).then(
+            (session) => {
+              tally.acknowledged += 1;
+              model.updated(to, session);
+            },
+            (error: unknown) => {
+              if (error instanceof CheckoutSessionConflictError) {
+                tally.acknowledged += 1;
+                tally.conflicts += 1;
+                model.updated(to, { conflict: error.currentStatus });
+              } else {
+                unavailable(error);
+                model.updateFailed(to);
+              }
+            },
+          );
+        } else {
+          await cache.deleteById(model.id).then(
+            () => {
+              tally.acknowledged += 1;
+              model.deleted();
+            },
+            (error: unknown) => {
+              unavailable(error);
+              model.deleteFailed();
+            },
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+    faulting = false;
+    await injector;
+
+    // Faults off: finish what was left in doubt, the way a client would (retry creates with their key, re-read).
+    for (const { idempotencyKey, quantity } of pendingCreates) {
+      const w = Number(/^w(\d+)/.exec(idempotencyKey)![1]);
+      const session = await cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey });
+      models.push(new SessionModel(session.id, quantity));
+    }
+    for (const model of models) model.read((await cache.getById(model.id))?.status ?? null);
+
+    const violations = models.flatMap((m) => m.violations);
+    expect(violations).toEqual([]);
+    const live = models.filter((m) => !m.possible.has('GONE'));
+    // Exactly one session per key: a create that failed but landed was replayed, not duplicated.
+    expect(new Set(models.map((m) => m.id)).size).toBe(models.length);
+    let count = await cache.count({ eventId });
+    for (let i = 0; i < 20 && count.sessions !== live.length; i++) count = await cache.count({ eventId });
+    expect(count).toEqual({ sessions: live.length, quantity: live.reduce((sum, m) => sum + m.quantity, 0) });
+
+    const injected = Object.values(proxy.injected).reduce((a, b) => a + b, 0);
+    expect(injected).toBeGreaterThan(20);
+    expect(tally.unavailable).toBeGreaterThan(0);
+    process.stdout.write(
+      `history (seed ${seed}): ${tally.operations} operations, ${tally.acknowledged} acknowledged, ${tally.unavailable} failed ` +
+        `as unavailable, ${pendingCreates.length} creates resolved by key, ${models.length} sessions verified, ` +
+        `${injected} faults injected ${JSON.stringify(proxy.injected)}, 0 violations\n`,
+    );
+  });
+});
