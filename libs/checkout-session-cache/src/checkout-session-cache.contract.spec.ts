@@ -19,6 +19,17 @@ const PATHS: Record<CheckoutSessionStatus, CheckoutSessionStatus[]> = {
   CANCELLED: ['CANCELLED'],
 };
 
+/** Whether the transitions to `targets`, in some order, lead from `from` to `to` with every step allowed. */
+function explains(targets: CheckoutSessionStatus[], from: CheckoutSessionStatus, to: CheckoutSessionStatus): boolean {
+  if (targets.length === 0) return from === to;
+  return targets.some(
+    (next, i) =>
+      targets.indexOf(next) === i && // equal targets are interchangeable: try each value once
+      CHECKOUT_SESSION_TRANSITIONS[from].includes(next) &&
+      explains([...targets.slice(0, i), ...targets.slice(i + 1)], next, to),
+  );
+}
+
 describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => {
   let module: TestingModule;
   let cache: CheckoutSessionCache;
@@ -245,6 +256,29 @@ describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => 
       const winners = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value.status] : []));
       expect(winners).toHaveLength(1);
       await expect(cache.getById(created.id)).resolves.toMatchObject({ status: winners[0] });
+    });
+  });
+
+  describe('races', () => {
+    it('never lets a status change resurrect a session deleted concurrently', async () => {
+      for (let round = 0; round < 10; round++) {
+        const created = await cache.create(input());
+        const [, updated] = await Promise.all([cache.deleteById(created.id), cache.updateStatus(created.id, 'CONFIRMING')]);
+        // The update ran before the delete (a session) or after it (null); either way the session is gone now.
+        expect(updated === null || updated.status === 'CONFIRMING').toBe(true);
+        await expect(cache.getById(created.id)).resolves.toBeNull();
+      }
+      await expect(cache.count({ eventId })).resolves.toEqual({ sessions: 0, quantity: 0 });
+    });
+
+    it('ends many concurrent mixed transitions in a status that the winners, applied one by one, produce', async () => {
+      const created = await cache.create(input());
+      const targets = Array.from({ length: 24 }, (_, i) => CHECKOUT_SESSION_STATUSES[(i * 7) % 4]!);
+      const results = await Promise.allSettled(targets.map((to) => cache.updateStatus(created.id, to)));
+      const winners = results.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value.status] : []));
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(CheckoutSessionConflictError);
+      const final = (await cache.getById(created.id))!.status;
+      expect(explains(winners, 'CREATED', final)).toBe(true);
     });
   });
 
