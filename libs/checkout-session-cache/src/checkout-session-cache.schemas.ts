@@ -5,8 +5,13 @@ import { CheckoutSessionValidationError } from './errors/checkout-session-valida
 /** Deepest nesting accepted in `metadata` (DynamoDB allows 32 levels; the item adds one). */
 const MAX_METADATA_DEPTH = 16;
 
-/** DynamoDB numbers: 0 or a magnitude in [1e-130, 1e126). Anything else would be refused by the store. */
-const isStorableNumber = (n: number): boolean => n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) < 1e126);
+/**
+ * Numbers both drivers store exactly: 0, or a magnitude from 1e-130 (DynamoDB's smallest) up to
+ * `Number.MAX_SAFE_INTEGER` (the SDK's marshaller refuses larger ones rather than lose precision).
+ */
+const isStorableNumber = (n: number): boolean =>
+  Number.isFinite(n) && (n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) <= Number.MAX_SAFE_INTEGER));
+const STORABLE_NUMBER = 'must be 0 or between 1e-130 and 9007199254740991 in magnitude';
 
 /** An identifier: 1–128 characters, well-formed Unicode, no control characters. */
 const identifier = z
@@ -18,9 +23,14 @@ const identifier = z
 /** Walks a JSON value and returns the first reason it cannot be stored, if any. */
 function unstorableJson(value: unknown, depth: number): string | undefined {
   if (depth > MAX_METADATA_DEPTH) return `must not nest deeper than ${MAX_METADATA_DEPTH} levels`;
-  if (typeof value === 'number') return isStorableNumber(value) ? undefined : 'numbers must be 0 or between 1e-130 and 1e126 in magnitude';
+  if (typeof value === 'number') return isStorableNumber(value) ? undefined : `numbers ${STORABLE_NUMBER}`;
   if (typeof value === 'string') return value.isWellFormed() ? undefined : 'strings must be well-formed Unicode';
   if (value === null || typeof value !== 'object') return undefined;
+  if (!Array.isArray(value)) {
+    // DynamoDB refuses empty attribute names inside a map; a `__proto__` key would not survive parsing and copying.
+    if (Object.hasOwn(value, '')) return 'object keys must not be empty';
+    if (Object.hasOwn(value, '__proto__')) return 'object keys must not be "__proto__"';
+  }
   const children = Array.isArray(value) ? value : Object.values(value);
   for (const child of children) {
     const problem = unstorableJson(child, depth + 1);
@@ -29,18 +39,24 @@ function unstorableJson(value: unknown, depth: number): string | undefined {
   return undefined;
 }
 
-/** `metadata`: a JSON object of at most 8 KB serialized, storable in DynamoDB. */
+/**
+ * `metadata`: a JSON object of at most 8 KB serialized, storable in DynamoDB. The walk runs on the raw input, before
+ * parsing could drop a `__proto__` key.
+ */
 export const checkoutSessionMetadataSchema = z
-  .record(z.string(), z.json(), { error: 'must be a JSON object' })
+  .unknown()
   .check((ctx) => {
-    const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
-    if (bytes > MAX_METADATA_BYTES) {
-      ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON (got ${bytes})` });
-      return;
-    }
     const problem = unstorableJson(ctx.value, 1);
     if (problem) ctx.issues.push({ code: 'custom', input: ctx.value, message: problem });
-  });
+  })
+  .pipe(
+    z.record(z.string(), z.json(), { error: 'must be a JSON object' }).check((ctx) => {
+      const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
+      if (bytes > MAX_METADATA_BYTES) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON (got ${bytes})` });
+      }
+    }),
+  );
 
 /** Status of a session. */
 export const checkoutSessionStatusSchema = z.enum(CHECKOUT_SESSION_STATUSES, {
@@ -63,7 +79,7 @@ export const newCheckoutSessionSchema = z.strictObject(
     price: z
       .number({ error: 'must be a number' })
       .min(0, 'must be ≥ 0')
-      .refine((n) => Number.isFinite(n) && isStorableNumber(n), 'must be 0 or between 1e-130 and 1e126')
+      .refine(isStorableNumber, STORABLE_NUMBER)
       .optional(),
     metadata: checkoutSessionMetadataSchema.optional(),
   },
