@@ -1,0 +1,169 @@
+import { jest } from '@jest/globals';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { readFile } from 'node:fs/promises';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
+import {
+  createCheckoutSessionDynamoDbClient,
+  ensureCheckoutSessionTable,
+  EVENT_PRICE_INDEX_NAME,
+} from '../../libs/checkout-session-cache/src/index.js';
+import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
+import { bootCache, uniqueTableName } from '../support/checkout-session-cache.harness.js';
+import type { Fault } from '../support/fault-proxy.js';
+import { FAULT_SETTINGS, faultedTable } from '../support/reliability.harness.js';
+
+jest.setTimeout(120_000);
+
+describe('session ids', () => {
+  it('are unique UUIDv4 with 122 random bits, carrying nothing of the session', async () => {
+    const { module, cache } = await bootCache({ driver: 'memory' });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 4000; i++) ids.push((await cache.create({ eventId: 'event-42', priceId: 'vip', quantity: 7 })).id);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const id of ids) {
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      }
+      // Every one of the 122 random bits (all but the 4 version and 2 variant bits) is set in about half of the ids:
+      // nothing sequential, no shared prefix, no timestamp.
+      const bits = ids.map((id) => BigInt(`0x${id.replaceAll('-', '')}`));
+      const fixed = new Set([48, 49, 50, 51, 62, 63].map((fromLeft) => 127 - fromLeft));
+      for (let bit = 0; bit < 128; bit++) {
+        if (fixed.has(bit)) continue;
+        const share = bits.filter((b) => (b >> BigInt(bit)) & 1n).length / bits.length;
+        expect(share).toBeGreaterThan(0.44);
+        expect(share).toBeLessThan(0.56);
+      }
+    } finally {
+      await module.close();
+    }
+  });
+});
+
+describe('logs during a run with faults', () => {
+  const SECRET = 'canary-SECRET-0f8e2c1d-never-log-me';
+  const PAYLOAD = 'canary-PAYLOAD-buyer@example.com';
+  let saved: string | undefined;
+
+  beforeAll(() => {
+    // DynamoDB Local keys its data by access key id and region, not by secret: any secret works.
+    saved = process.env.AWS_SECRET_ACCESS_KEY;
+    process.env.AWS_SECRET_ACCESS_KEY = SECRET;
+  });
+
+  afterAll(() => {
+    process.env.AWS_SECRET_ACCESS_KEY = saved;
+  });
+
+  it('hold no credentials and no session payloads', async () => {
+    const { proxy, tableName } = await faultedTable();
+    const logger = new CapturingLogger();
+    const app: NestExpressApplication = await createTestApp(
+      appEnv('dynamodb', {
+        DYNAMODB_ENDPOINT: proxy.endpoint,
+        DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName,
+        DYNAMODB_AUTO_CREATE_TABLE: 'false',
+        DYNAMODB_MAX_ATTEMPTS: String(FAULT_SETTINGS.maxAttempts),
+        DYNAMODB_REQUEST_TIMEOUT_MS: String(FAULT_SETTINGS.requestTimeoutMs),
+      }),
+      logger,
+    );
+    try {
+      const http = () => request(app.getHttpServer() as App);
+      const body = { eventId: 'logs', priceId: 'p', quantity: 1, metadata: { email: PAYLOAD } };
+      const { id } = (await http().post('/checkout-sessions').send(body).expect(201)).body as { id: string };
+      const faults: Fault[] = [{ kind: 'http', status: 500 }, { kind: 'throttle' }, { kind: 'reset' }, { kind: 'blackhole' }];
+      for (const fault of faults) {
+        proxy.set(fault);
+        await http().post('/checkout-sessions').send(body).expect(503);
+        await http().get(`/checkout-sessions/${id}`).expect(503);
+        await http().patch(`/checkout-sessions/${id}`).send({ status: 'CONFIRMING' }).expect(503);
+        await http().get('/health').expect(503);
+      }
+      proxy.set({ kind: 'none' });
+      await http().post('/checkout-sessions').send({ ...body, quantity: 0 }).expect(400);
+
+      const logged = logger.lines.join('\n');
+      expect(logger.lines.filter((line) => line.startsWith('WARN')).length).toBeGreaterThanOrEqual(faults.length * 3);
+      expect(logged).not.toContain(SECRET);
+      expect(logged).not.toContain(PAYLOAD);
+      expect(logged).not.toMatch(/"metadata"|"quantity"/);
+    } finally {
+      await app.close();
+      await proxy.stop();
+    }
+  });
+});
+
+/** The IAM actions behind each DynamoDB command the app sends (a transaction needs the actions of its parts: two puts). */
+const ACTIONS: Record<string, string[]> = {
+  GetItemCommand: ['dynamodb:GetItem'],
+  PutItemCommand: ['dynamodb:PutItem'],
+  UpdateItemCommand: ['dynamodb:UpdateItem'],
+  DeleteItemCommand: ['dynamodb:DeleteItem'],
+  QueryCommand: ['dynamodb:Query'],
+  DescribeTableCommand: ['dynamodb:DescribeTable'],
+  DescribeTimeToLiveCommand: ['dynamodb:DescribeTimeToLive'],
+  TransactWriteItemsCommand: ['dynamodb:PutItem'],
+};
+
+interface PolicyStatement {
+  Action: string[];
+  Resource: string;
+}
+
+describe('the least-privilege IAM policy in docs/iam/app-policy.json', () => {
+  it('grants exactly the actions the library uses, Query only on the index, and nothing that scans or drops tables', async () => {
+    const region = process.env.AWS_REGION;
+    const tableName = uniqueTableName();
+    // The table is provisioned beforehand, by another role; the app never creates it.
+    const provisioner = createCheckoutSessionDynamoDbClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region, maxAttempts: 3, requestTimeoutMs: 5000 });
+    await ensureCheckoutSessionTable(provisioner, tableName);
+    provisioner.destroy();
+
+    const client: DynamoDBClient = createCheckoutSessionDynamoDbClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region, maxAttempts: 3, requestTimeoutMs: 5000 });
+    const used = new Map<string, Set<string>>();
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        const resource = (args.input as { IndexName?: string }).IndexName ? 'index' : 'table';
+        for (const action of ACTIONS[context.commandName!] ?? [`unmapped:${context.commandName}`]) {
+          used.set(action, (used.get(action) ?? new Set()).add(resource));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'recordActions' },
+    );
+    const { module, cache } = await bootCache({ driver: 'dynamodb', endpoint: process.env.DYNAMODB_ENDPOINT, tableName, client });
+    try {
+      await cache.ping();
+      const session = await cache.create({ eventId: 'iam', priceId: 'p', quantity: 1 });
+      await cache.create({ eventId: 'iam', priceId: 'p', quantity: 1 }, { idempotencyKey: 'iam-key' });
+      await cache.getById(session.id);
+      await cache.updateStatus(session.id, 'CONFIRMING');
+      await cache.count({ eventId: 'iam', priceId: 'p' });
+      await cache.deleteById(session.id);
+    } finally {
+      await module.close();
+      client.destroy();
+    }
+
+    const policy = JSON.parse(await readFile('docs/iam/app-policy.json', 'utf8')) as { Statement: PolicyStatement[] };
+    const granted = new Map<string, Set<string>>();
+    for (const statement of policy.Statement) {
+      const resource = statement.Resource.endsWith(`/index/${EVENT_PRICE_INDEX_NAME}`) ? 'index' : 'table';
+      for (const action of statement.Action) granted.set(action, (granted.get(action) ?? new Set()).add(resource));
+    }
+    expect(new Map([...granted].sort())).toEqual(new Map([...used].sort()));
+    expect(granted.get('dynamodb:Query')).toEqual(new Set(['index']));
+    for (const forbidden of ['dynamodb:Scan', 'dynamodb:CreateTable', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:*']) {
+      expect(granted.has(forbidden)).toBe(false);
+    }
+
+    // The CloudFormation template grants the same actions to the app.
+    const template = await readFile('docs/checkout-sessions-table.cfn.yaml', 'utf8');
+    const appPolicy = template.slice(template.indexOf('CheckoutSessionsAppPolicy:'), template.indexOf('Outputs:'));
+    expect(new Set(appPolicy.match(/dynamodb:\w+/g))).toEqual(new Set(granted.keys()));
+  });
+});
