@@ -23,6 +23,8 @@ const common = {
 };
 
 export default {
+  // DynamoDB Local on a shared 2-core machine: table and index creation can take seconds under load.
+  testTimeout: 30_000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
