@@ -1,0 +1,114 @@
+// `npm run test:consumer`: proves the packed library works outside this repo, the way a consuming team uses it.
+// Builds and packs the library, checks the tarball, scaffolds a fresh NestJS 12 app with `nest new` (ESM), installs the
+// tarball there, and boots that app twice: forRoot('memory'), and forRootAsync reading env through ConfigModule on the
+// DynamoDB driver against DynamoDB Local. In each, a service injects the port and runs create → get → updateStatus →
+// count → delete.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const library = join(root, 'libs/checkout-session-cache');
+const work = mkdtempSync(join(tmpdir(), 'checkout-session-consumer-'));
+const results = { passed: 0, failed: 0 };
+
+/** @param {string} name @param {() => void} check */
+function step(name, check) {
+  try {
+    check();
+    results.passed += 1;
+    process.stdout.write(`  ✓ ${name}\n`);
+  } catch (error) {
+    results.failed += 1;
+    process.stdout.write(`  ✕ ${name}\n${/** @type {Error} */ (error).message}\n`);
+  }
+}
+
+/** @param {string} command @param {string[]} args @param {{ cwd?: string, env?: NodeJS.ProcessEnv }} [options] */
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: options.cwd ?? root, env: { ...process.env, ...options.env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
+}
+
+let local;
+try {
+  process.stdout.write(`consumer test in ${work}\n`);
+  run('npm', ['run', 'build:lib']);
+  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: library }));
+  const tarball = join(work, packed.filename);
+
+  step('the tarball holds only the built ESM code, its declarations, package.json and README.md', () => {
+    const files = packed.files.map((/** @type {{ path: string }} */ f) => f.path);
+    for (const file of files) {
+      assert.match(file, /^(dist\/.+\.(js|d\.ts)|package\.json|README\.md)$/, `unexpected file in the tarball: ${file}`);
+      assert.doesNotMatch(file, /\.spec\.|\.map$|\.env|secret|\.pem$|\.key$/i, `file that must not ship: ${file}`);
+    }
+    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/health/index.js', 'dist/health/index.d.ts']) assert.ok(files.includes(entry), `missing ${entry}`);
+    const manifest = JSON.parse(readFileSync(join(library, 'package.json'), 'utf8'));
+    assert.equal(manifest.type, 'module');
+    assert.deepEqual(Object.keys(manifest.exports), ['.', './health', './package.json']);
+    assert.ok(manifest.engines?.node, 'engines.node is set');
+  });
+
+  // A fresh app, scaffolded as `nest new` does (ESM), then trimmed to what this check needs to compile and run.
+  run(join(root, 'node_modules/.bin/nest'), ['new', 'consumer', '--skip-install', '--skip-git', '--package-manager', 'npm', '--strict'], { cwd: work });
+  const app = join(work, 'consumer');
+  for (const file of ['src/app.controller.spec.ts', 'vitest.config.ts', 'vitest.config.e2e.ts']) rmSync(join(app, file), { force: true });
+  rmSync(join(app, 'test'), { recursive: true, force: true });
+  for (const file of readdirSync(join(root, 'test/consumer'))) copyFileSync(join(root, 'test/consumer', file), join(app, 'src', file));
+  const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8'));
+  tsconfig.compilerOptions.types = ['node'];
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
+  const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+  assert.equal(manifest.type, 'module', 'nest new scaffolds an ESM app');
+  const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+  manifest.devDependencies = { typescript: ours.devDependencies.typescript, '@types/node': ours.devDependencies['@types/node'] };
+  manifest.dependencies['@ticketoffice/checkout-session-cache'] = `file:${tarball}`;
+  manifest.dependencies['@nestjs/config'] = ours.dependencies['@nestjs/config'];
+  manifest.dependencies['@nestjs/terminus'] = ours.dependencies['@nestjs/terminus'];
+  writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app });
+  run(join(app, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: app });
+
+  /** @param {string} mode @param {NodeJS.ProcessEnv} env */
+  const boot = (mode, env = {}) => {
+    const output = run(process.execPath, ['dist/main.js', mode], { cwd: app, env });
+    const line = output.split('\n').find((l) => l.startsWith('RESULT '));
+    assert.ok(line, `no RESULT line in:\n${output}`);
+    return { output, result: JSON.parse(line.slice('RESULT '.length)) };
+  };
+  const lifecycle = {
+    created: 'CREATED',
+    sameOnRead: true,
+    confirming: 'CONFIRMING',
+    held: { sessions: 1, quantity: 2 },
+    afterDelete: null,
+    heldAfterDelete: { sessions: 0, quantity: 0 },
+  };
+
+  step("forRoot('memory'): a service injects the port and runs the lifecycle", () => {
+    const { output, result } = boot('memory');
+    assert.deepEqual(result, { mode: 'memory', ...lifecycle });
+    assert.match(output, /Using the memory driver/);
+  });
+
+  local = await startDynamoDbLocal();
+  step('forRootAsync + ConfigModule on DynamoDB Local: the lifecycle runs, the health indicator is up, start-up logs say where', () => {
+    const { output, result } = boot('dynamodb', { ...DYNAMODB_LOCAL_ENV, SESSIONS_TABLE: 'consumer-sessions', SESSIONS_ENDPOINT: local.endpoint });
+    assert.deepEqual(result, { mode: 'dynamodb', ...lifecycle, health: { checkoutSessionCache: { status: 'up' } } });
+    assert.match(output, /Using the dynamodb driver/);
+    assert.match(output, new RegExp(`DynamoDB table "consumer-sessions", region us-east-1, endpoint ${local.endpoint}`));
+  });
+} catch (error) {
+  results.failed += 1;
+  process.stdout.write(`${/** @type {Error} */ (error).stack}\n`);
+} finally {
+  await local?.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+process.stdout.write(`consumer: ${results.passed} passed, ${results.failed} failed\n`);
+process.exitCode = results.failed === 0 ? 0 : 1;
