@@ -34,6 +34,7 @@ function run(command, args, options = {}) {
   return result.stdout;
 }
 
+/** @type {import('../test/support/dynamodb-local.mjs').DynamoDbLocal | undefined} */
 let local;
 try {
   process.stdout.write(`consumer test in ${work}\n`);
@@ -96,12 +97,13 @@ try {
     assert.match(output, /Using the memory driver/);
   });
 
-  local = await startDynamoDbLocal();
+  const dynamo = await startDynamoDbLocal();
+  local = dynamo;
   step('forRootAsync + ConfigModule on DynamoDB Local: the lifecycle runs, the health indicator is up, start-up logs say where', () => {
-    const { output, result } = boot('dynamodb', { ...DYNAMODB_LOCAL_ENV, SESSIONS_TABLE: 'consumer-sessions', SESSIONS_ENDPOINT: local.endpoint });
+    const { output, result } = boot('dynamodb', { ...DYNAMODB_LOCAL_ENV, SESSIONS_TABLE: 'consumer-sessions', SESSIONS_ENDPOINT: dynamo.endpoint });
     assert.deepEqual(result, { mode: 'dynamodb', ...lifecycle, health: { checkoutSessionCache: { status: 'up' } } });
     assert.match(output, /Using the dynamodb driver/);
-    assert.match(output, new RegExp(`DynamoDB table "consumer-sessions", region us-east-1, endpoint ${local.endpoint}`));
+    assert.match(output, new RegExp(`DynamoDB table "consumer-sessions", region us-east-1, endpoint ${dynamo.endpoint}`));
   });
 } catch (error) {
   results.failed += 1;
