@@ -1,9 +1,15 @@
+import { type ConfigurableModuleOptionsFactory, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { InjectCheckoutSessionCache } from './checkout-session-cache.decorators.js';
+import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import { readCheckoutSessionCacheEnv, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
 import { CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS } from './checkout-session-cache.constants.js';
 import { CheckoutSessionCacheModule } from './checkout-session-cache.module.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
-import type { ResolvedCheckoutSessionCacheOptions } from './interfaces/checkout-session-cache-options.interface.js';
+import type {
+  CheckoutSessionCacheModuleOptions,
+  ResolvedCheckoutSessionCacheOptions,
+} from './interfaces/checkout-session-cache-options.interface.js';
 
 const configError = (fn: () => unknown): CheckoutSessionCacheConfigError => {
   try {
@@ -120,6 +126,39 @@ describe('CheckoutSessionCacheModule start-up', () => {
       expect(module.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS).driver).toBe('dynamodb');
       await module.close();
     });
+  });
+
+  it('accepts options from a forRootAsync useClass and useExisting', async () => {
+    @Injectable()
+    class CacheOptions implements ConfigurableModuleOptionsFactory<CheckoutSessionCacheModuleOptions, 'create'> {
+      create(): CheckoutSessionCacheModuleOptions {
+        return { driver: 'memory', ttlHours: 5 };
+      }
+    }
+    @Module({ providers: [CacheOptions], exports: [CacheOptions] })
+    class OptionsModule {}
+
+    for (const async of [{ useClass: CacheOptions }, { imports: [OptionsModule], useExisting: CacheOptions }]) {
+      const module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRootAsync(async)] }).compile();
+      expect(module.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS).ttlHours).toBe(5);
+      await module.close();
+    }
+  });
+
+  it('registers the port for the whole app with isGlobal', async () => {
+    @Injectable()
+    class Consumer {
+      constructor(@InjectCheckoutSessionCache() readonly cache: CheckoutSessionCache) {}
+    }
+    @Module({ providers: [Consumer], exports: [Consumer] })
+    class FeatureModule {}
+
+    const module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ driver: 'memory', isGlobal: true }), FeatureModule] }).compile();
+    await expect(module.get(Consumer).cache.count({ eventId: 'e' })).resolves.toEqual({ sessions: 0, quantity: 0 });
+    await module.close();
+    await expect(
+      Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ driver: 'memory' }), FeatureModule] }).compile(),
+    ).rejects.toThrow(/can't resolve dependencies of the Consumer/);
   });
 
   it('accepts the same options from a forRootAsync factory', async () => {
