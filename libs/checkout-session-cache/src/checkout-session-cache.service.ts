@@ -50,7 +50,7 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
     const createdAt = this.clock.now();
     const session: CheckoutSession = {
       id: randomUUID(),
-      ...structuredClone(valid),
+      ...valid,
       status: 'CREATED',
       createdAt: new Date(createdAt),
       // DynamoDB's TTL attribute holds epoch seconds: both drivers round up to the whole second.

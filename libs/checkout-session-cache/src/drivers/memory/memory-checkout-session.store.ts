@@ -12,7 +12,13 @@ import type {
   CheckoutSessionStatus,
 } from '../../interfaces/checkout-session.interface.js';
 
-const copy = (session: CheckoutSession): CheckoutSession => structuredClone(session);
+/** A deep copy: the session's own fields are primitives but for the two dates and the JSON metadata. */
+const copy = (session: CheckoutSession): CheckoutSession => ({
+  ...session,
+  createdAt: new Date(session.createdAt.getTime()),
+  expiresAt: new Date(session.expiresAt.getTime()),
+  ...(session.metadata !== undefined && { metadata: structuredClone(session.metadata) }),
+});
 const isLive = (session: CheckoutSession, now: number): boolean => session.expiresAt.getTime() > now;
 
 /**

@@ -1,0 +1,462 @@
+// `npm run bench` (about 10 minutes) and `npm run bench -- --quick` (under 3 minutes). Starts what it needs (DynamoDB
+// Local on a free port, the built sample app), warms up, measures, prints tables and writes bench/results/latest.json.
+// Every comparison is a ratio measured in this run, interleaved, with medians (see bench/measure.ts).
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { NestFactory } from '@nestjs/core';
+import autocannon from 'autocannon';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CHECKOUT_SESSION_CACHE,
+  CheckoutSessionCacheModule,
+  createCheckoutSessionDynamoDbClient,
+  ensureCheckoutSessionTable,
+  EVENT_PRICE_INDEX_NAME,
+  type CheckoutSessionCache,
+  type CheckoutSessionCacheModuleOptions,
+} from '../libs/checkout-session-cache/src/index.js';
+import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { compare, percentile, runBatch, type Side, type Summary } from './measure.js';
+
+const quick = process.argv.includes('--quick');
+const config = quick
+  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15 }
+  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30 };
+const CONCURRENCY = [1, 32];
+const OPERATIONS = ['create', 'getById', 'updateStatus', 'count', 'deleteById'] as const;
+type Operation = (typeof OPERATIONS)[number];
+/** The same client settings on both sides; generous timeouts, since a loaded 2-core machine answers slowly at times. */
+const CLIENT_SETTINGS = { maxAttempts: 3, requestTimeoutMs: 5000 } as const;
+const TABLE = 'bench-sessions';
+const SCALING_TABLE = 'bench-scaling';
+const COUNT_EVENT = 'bench-count';
+const COUNT_EVENT_SESSIONS = 20;
+const TTL_MS = 24 * 3_600_000;
+const APP_MAIN = 'dist/apps/checkout-api/apps/checkout-api/src/main.js';
+
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const none = async (): Promise<string[]> => [];
+const input = (eventId: string) => ({ eventId, priceId: 'p', quantity: 2, price: 10 });
+
+function printTable(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c]!.length)));
+  log(`\n${title}`);
+  for (const [i, row] of cells.entries()) {
+    log(`  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`);
+    if (i === 0) log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  }
+}
+
+async function boot(options: CheckoutSessionCacheModuleOptions) {
+  const app = await NestFactory.createApplicationContext(CheckoutSessionCacheModule.forRoot(options), { logger: ['error', 'warn'] });
+  return { app, cache: app.get<CheckoutSessionCache>(CHECKOUT_SESSION_CACHE) };
+}
+
+/** Creates `n` sessions through `cache` (not timed) and returns their ids. */
+async function seedSessions(cache: CheckoutSessionCache, n: number, eventId: string): Promise<string[]> {
+  const ids: string[] = [];
+  await runBatch(n, 64, async () => ids.push((await cache.create(input(eventId))).id));
+  return ids;
+}
+
+/** The port's five operations over prepared sessions. */
+function librarySides(cache: CheckoutSessionCache, tag: string): Record<Operation, Side<string[]>> {
+  const seeded = (n: number) => seedSessions(cache, n, `${tag}-seed`);
+  return {
+    create: { prepare: none, op: () => cache.create(input(`${tag}-create`)) },
+    getById: { prepare: seeded, op: (ids, i) => cache.getById(ids[i]!) },
+    updateStatus: { prepare: seeded, op: (ids, i) => cache.updateStatus(ids[i]!, 'CONFIRMING') },
+    count: { prepare: none, op: () => cache.count({ eventId: COUNT_EVENT, priceId: 'p' }) },
+    deleteById: { prepare: seeded, op: (ids, i) => cache.deleteById(ids[i]!) },
+  };
+}
+
+/** The floor for the DynamoDB driver: the same DynamoDB commands, sent directly through a DynamoDBDocumentClient. */
+function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Promise<string[]>): Record<Operation, Side<string[]>> {
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  return {
+    create: {
+      prepare: none,
+      op: () => {
+        const now = Date.now();
+        const item = { id: randomUUID(), ...input('raw-create'), status: 'CREATED', createdAt: now, expiresAt: Math.ceil((now + TTL_MS) / 1000) };
+        return documents.send(
+          new PutCommand({ TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+        );
+      },
+    },
+    getById: { prepare: seed, op: (ids, i) => documents.send(new GetCommand({ TableName: TABLE, Key: { id: ids[i] }, ConsistentRead: true })) },
+    updateStatus: {
+      prepare: seed,
+      op: (ids, i) =>
+        documents.send(
+          new UpdateCommand({
+            TableName: TABLE,
+            Key: { id: ids[i] },
+            UpdateExpression: 'SET #status = :to, transitionId = :transitionId',
+            ConditionExpression: 'attribute_exists(id) AND expiresAt > :now AND #status IN (:from0)',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':to': 'CONFIRMING', ':transitionId': randomUUID(), ':now': nowSeconds(), ':from0': 'CREATED' },
+            ReturnValues: 'ALL_NEW',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
+    },
+    count: {
+      prepare: none,
+      op: async () => {
+        let quantity = 0;
+        let startKey: Record<string, unknown> | undefined;
+        do {
+          const page = await documents.send(
+            new QueryCommand({
+              TableName: TABLE,
+              IndexName: EVENT_PRICE_INDEX_NAME,
+              KeyConditionExpression: 'eventId = :eventId AND priceId = :priceId',
+              FilterExpression: 'expiresAt > :now',
+              ProjectionExpression: 'quantity',
+              ExpressionAttributeValues: { ':eventId': COUNT_EVENT, ':priceId': 'p', ':now': nowSeconds() },
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          for (const item of page.Items ?? []) quantity += item.quantity as number;
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        return quantity;
+      },
+    },
+    deleteById: { prepare: seed, op: (ids, i) => documents.send(new DeleteCommand({ TableName: TABLE, Key: { id: ids[i] } })) },
+  };
+}
+
+interface FloorRecord {
+  id: string;
+  eventId: string;
+  priceId: string;
+  quantity: number;
+  price: number;
+  status: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** The floor for the memory driver: a plain Map (and a Set per event) doing the same work, without validation or copies. */
+function mapFloorSides(): { sides: Record<Operation, Side<string[]>>; put: (eventId: string) => string } {
+  const records = new Map<string, FloorRecord>();
+  const byEvent = new Map<string, Set<string>>();
+  const put = (eventId: string) => {
+    const now = Date.now();
+    const record = { id: randomUUID(), ...input(eventId), status: 'CREATED', createdAt: now, expiresAt: now + TTL_MS };
+    records.set(record.id, record);
+    if (!byEvent.has(eventId)) byEvent.set(eventId, new Set());
+    byEvent.get(eventId)!.add(record.id);
+    return record.id;
+  };
+  const seed = async (n: number) => Array.from({ length: n }, () => put('floor-seed'));
+  const live = (id: string) => {
+    const record = records.get(id);
+    return record && record.expiresAt > Date.now() ? record : undefined;
+  };
+  const sides: Record<Operation, Side<string[]>> = {
+    create: { prepare: none, op: async () => put('floor-create') },
+    getById: { prepare: seed, op: async (ids, i) => ({ ...live(ids[i]!) }) },
+    updateStatus: {
+      prepare: seed,
+      op: async (ids, i) => {
+        const record = live(ids[i]!);
+        if (record?.status === 'CREATED') record.status = 'CONFIRMING';
+        return { ...record };
+      },
+    },
+    count: {
+      prepare: none,
+      op: async () => {
+        const result = { sessions: 0, quantity: 0 };
+        for (const id of byEvent.get(COUNT_EVENT) ?? []) {
+          const record = live(id);
+          if (!record) continue;
+          result.sessions += 1;
+          result.quantity += record.quantity;
+        }
+        return result;
+      },
+    },
+    deleteById: {
+      prepare: seed,
+      op: async (ids, i) => {
+        const record = records.get(ids[i]!);
+        if (!record) return;
+        records.delete(record.id);
+        byEvent.get(record.eventId)?.delete(record.id);
+      },
+    },
+  };
+  return { sides, put };
+}
+
+/** Runs every operation at every concurrency, library against its floor. */
+async function libraryVersusFloor(
+  library: Record<Operation, Side<string[]>>,
+  floor: Record<Operation, Side<string[]>>,
+  n: number,
+): Promise<Record<number, Record<Operation, { library: Summary; floor: Summary; ratio: number }>>> {
+  const results: Record<number, Record<string, { library: Summary; floor: Summary; ratio: number }>> = {};
+  for (const concurrency of CONCURRENCY) {
+    results[concurrency] = {};
+    for (const operation of OPERATIONS) {
+      await compare(1, Math.min(n, 100), concurrency, library[operation], floor[operation]); // warm-up
+      const { a, b, ratio } = await compare(config.rounds, n, concurrency, library[operation], floor[operation]);
+      results[concurrency]![operation] = { library: a, floor: b, ratio };
+    }
+  }
+  return results as Record<number, Record<Operation, { library: Summary; floor: Summary; ratio: number }>>;
+}
+
+/** The sample app, built, in its own process, under autocannon with the session lifecycle as the request mix. */
+async function httpRun(env: Record<string, string>): Promise<{ reqPerSec: number; p50Ms: number; p99Ms: number; errors: number; peakRssMb: number }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [APP_MAIN], { env: { ...process.env, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    for (let i = 0; ; i++) {
+      const healthy = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+      if (healthy) break;
+      if (i > 150) throw new Error('the sample app did not become healthy');
+      await sleep(200);
+    }
+    const json = { 'content-type': 'application/json' };
+    const byId = (method: 'GET' | 'PATCH' | 'DELETE', body?: string): autocannon.Request => ({
+      method,
+      ...(body && { headers: json, body }),
+      setupRequest: (request, context) => ({ ...request, path: `/checkout-sessions/${(context as { id: string }).id}` }),
+    });
+    const requests: autocannon.Request[] = [
+      {
+        method: 'POST',
+        path: '/checkout-sessions',
+        headers: json,
+        body: JSON.stringify({ eventId: 'http-bench', priceId: 'p', quantity: 2, price: 10 }),
+        onResponse: (status, body, context) => {
+          if (status === 201) (context as { id?: string }).id = (JSON.parse(body) as { id: string }).id;
+        },
+      },
+      byId('GET'),
+      byId('PATCH', JSON.stringify({ status: 'CONFIRMING' })),
+      { method: 'GET', path: '/checkout-sessions/count?eventId=http-bench&priceId=p' },
+      byId('DELETE'),
+    ];
+    const run = (duration: number) => autocannon({ url, connections: 32, duration, requests });
+    await run(2); // warm-up
+    const result = await run(config.httpSeconds);
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const peakKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+    return {
+      reqPerSec: Math.round(result.requests.average),
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      errors: result.errors + result.timeouts + result.non2xx,
+      peakRssMb: Math.round(peakKb / 1024),
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+/** Count latency and items read for L live sessions of one event/price while the table holds U unrelated sessions. */
+async function countScaling(endpoint: string) {
+  const client = createCheckoutSessionDynamoDbClient({ endpoint, region: DYNAMODB_LOCAL_ENV.AWS_REGION, ...CLIENT_SETTINGS });
+  let scanned = 0;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName === 'QueryCommand') scanned += (result.output as { ScannedCount?: number }).ScannedCount ?? 0;
+      return result;
+    },
+    { step: 'initialize', name: 'countScanned' },
+  );
+  await ensureCheckoutSessionTable(client, SCALING_TABLE);
+  const { app, cache } = await boot({ driver: 'dynamodb', endpoint, tableName: SCALING_TABLE, client, ...CLIENT_SETTINGS });
+  const rows: { live: number; unrelated: number; p50Ms: number; itemsRead: number }[] = [];
+  const measure = async (eventId: string) => {
+    for (let i = 0; i < 3; i++) await cache.count({ eventId, priceId: 'p' });
+    const latencies: number[] = [];
+    for (let i = 0; i < config.countSamples; i++) {
+      scanned = 0;
+      const t = performance.now();
+      await cache.count({ eventId, priceId: 'p' });
+      latencies.push(performance.now() - t);
+    }
+    return { p50Ms: Math.round(percentile(latencies, 50) * 100) / 100, itemsRead: scanned };
+  };
+  const writeRaw = async (count: number, item: (i: number) => Record<string, unknown>) => {
+    const batches = Math.ceil(count / 25);
+    await runBatch(batches, 8, async (b) => {
+      const items = Array.from({ length: Math.min(25, count - b * 25) }, (_, k) => ({ PutRequest: { Item: marshall(item(b * 25 + k)) } }));
+      let unprocessed: typeof items | undefined = items;
+      while (unprocessed?.length) {
+        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [SCALING_TABLE]: unprocessed } }));
+        unprocessed = out.UnprocessedItems?.[SCALING_TABLE] as typeof items | undefined;
+      }
+    });
+  };
+  const now = Date.now();
+  const session = (eventId: string, expiresAtMs: number) => ({
+    id: randomUUID(),
+    eventId,
+    priceId: 'p',
+    quantity: 1,
+    status: 'CREATED',
+    createdAt: now,
+    expiresAt: Math.ceil(expiresAtMs / 1000),
+  });
+  for (const live of config.live) await writeRaw(live, () => session(`live-${live}`, now + TTL_MS));
+  let loaded = 0;
+  for (const unrelated of config.unrelated) {
+    // Unrelated sessions: other events, half of them already expired (TTL has not deleted them yet).
+    await writeRaw(unrelated - loaded, (i) => session(`unrelated-${(loaded + i) % 2000}`, (loaded + i) % 2 ? now - 60_000 : now + TTL_MS));
+    loaded = unrelated;
+    for (const live of config.live) rows.push({ live, unrelated, ...(await measure(`live-${live}`)) });
+  }
+  // Expired sessions of the same event/price are read (and filtered) until TTL deletes them: shown apart, not hidden.
+  await writeRaw(100, () => session('mixed', now + TTL_MS));
+  await writeRaw(1000, () => session('mixed', now - 60_000));
+  const expiredSameKey = { live: 100, expiredSameKey: 1000, ...(await measure('mixed')) };
+  await app.close();
+  client.destroy();
+  return { rows, expiredSameKey };
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  log(`checkout-session-cache benchmark${quick ? ' (--quick)' : ''}: ${cpus().length} cpus, node ${process.version}`);
+  log('building the sample app…');
+  execFileSync(process.execPath, ['node_modules/@nestjs/cli/bin/nest.js', 'build', 'checkout-api'], { stdio: 'inherit' });
+  const local = await startDynamoDbLocal();
+  Object.assign(process.env, DYNAMODB_LOCAL_ENV);
+  const endpoint = local.endpoint;
+  try {
+    // 1. DynamoDB driver against the raw SDK.
+    const rawClient = createCheckoutSessionDynamoDbClient({ endpoint, region: DYNAMODB_LOCAL_ENV.AWS_REGION, ...CLIENT_SETTINGS });
+    await ensureCheckoutSessionTable(rawClient, TABLE);
+    const documents = DynamoDBDocumentClient.from(rawClient, { marshallOptions: { removeUndefinedValues: true } });
+    const dynamo = await boot({ driver: 'dynamodb', endpoint, tableName: TABLE, ...CLIENT_SETTINGS });
+    await seedSessions(dynamo.cache, COUNT_EVENT_SESSIONS, COUNT_EVENT);
+    log('\nmeasuring the DynamoDB driver against the raw SDK…');
+    const rawSides = rawSdkSides(documents, (n) => seedSessions(dynamo.cache, n, 'raw-seed'));
+    const dynamoResults = await libraryVersusFloor(librarySides(dynamo.cache, 'lib'), rawSides, config.n);
+    // Calibration: the same side against itself shows how far apart two identical measurements land here.
+    const dynamoCalibration = await compare(config.rounds, config.n, 32, rawSides.create, { ...rawSides.create });
+    await dynamo.app.close();
+    rawClient.destroy();
+
+    // 2. Memory driver against a plain Map.
+    log('measuring the memory driver against a plain Map…');
+    const memory = await boot({ driver: 'memory' });
+    await seedSessions(memory.cache, COUNT_EVENT_SESSIONS, COUNT_EVENT);
+    const floor = mapFloorSides();
+    for (let i = 0; i < COUNT_EVENT_SESSIONS; i++) floor.put(COUNT_EVENT);
+    const memoryResults = await libraryVersusFloor(librarySides(memory.cache, 'lib'), floor.sides, config.memoryN);
+    const memoryCalibration = await compare(config.rounds, config.memoryN, 32, floor.sides.getById, { ...floor.sides.getById });
+    await memory.app.close();
+    const footprint = JSON.parse(
+      execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/memory-footprint.ts', String(config.memoryN)], { encoding: 'utf8' }),
+    ) as { bytesPerSession: number };
+
+    // 3. Over HTTP.
+    log('measuring the sample app over HTTP…');
+    const httpMemory = await httpRun({ CHECKOUT_SESSION_CACHE_DRIVER: 'memory' });
+    const httpDynamo = await httpRun({
+      CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
+      DYNAMODB_ENDPOINT: endpoint,
+      DYNAMODB_CHECKOUT_SESSIONS_TABLE: TABLE,
+      DYNAMODB_REQUEST_TIMEOUT_MS: String(CLIENT_SETTINGS.requestTimeoutMs),
+    });
+
+    // 4. Count scaling.
+    log('measuring count scaling (loading unrelated sessions)…');
+    const scaling = await countScaling(endpoint);
+
+    const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
+      results: Record<number, Record<Operation, T>>,
+      shape: (r: T) => Record<string, number>,
+    ) => Object.fromEntries(OPERATIONS.map((op) => [op, shape(results[32]![op])]));
+    const report = {
+      library: {
+        memory: at32(memoryResults, (r) => ({ ...r.library, floorOpsPerSec: r.floor.opsPerSec, ratio: r.ratio })),
+        dynamodb: at32(dynamoResults, (r) => ({ ...r.library, rawOpsPerSec: r.floor.opsPerSec, rawP99Ms: r.floor.p99Ms, ratio: r.ratio })),
+      },
+      libraryConcurrency1: {
+        memory: Object.fromEntries(OPERATIONS.map((op) => [op, { ...memoryResults[1]![op].library, floorOpsPerSec: memoryResults[1]![op].floor.opsPerSec, ratio: memoryResults[1]![op].ratio }])),
+        dynamodb: Object.fromEntries(OPERATIONS.map((op) => [op, { ...dynamoResults[1]![op].library, rawOpsPerSec: dynamoResults[1]![op].floor.opsPerSec, rawP99Ms: dynamoResults[1]![op].floor.p99Ms, ratio: dynamoResults[1]![op].ratio }])),
+      },
+      calibration: { dynamodbRawCreateVsItself: dynamoCalibration.ratio, memoryMapGetVsItself: memoryCalibration.ratio },
+      http: { memory: httpMemory, dynamodb: httpDynamo },
+      countScaling: scaling.rows,
+      countScalingExpiredSameKey: scaling.expiredSameKey,
+      memoryFootprint: footprint,
+      machine: { cpus: cpus().length, node: process.version, when: new Date().toISOString() },
+      quick,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+
+    for (const concurrency of CONCURRENCY) {
+      printTable(
+        `DynamoDB driver vs raw SDK (DynamoDB Local), concurrency ${concurrency}`,
+        ['operation', 'lib ops/s', 'lib p50 ms', 'lib p99 ms', 'raw ops/s', 'raw p99 ms', 'ratio'],
+        OPERATIONS.map((op) => {
+          const r = dynamoResults[concurrency]![op];
+          return [op, r.library.opsPerSec, r.library.p50Ms, r.library.p99Ms, r.floor.opsPerSec, r.floor.p99Ms, r.ratio];
+        }),
+      );
+    }
+    log(
+      `  calibration: raw create against itself, same method: ratio ${dynamoCalibration.ratio} ` +
+        '(how far apart two identical measurements land on this machine)',
+    );
+    for (const concurrency of CONCURRENCY) {
+      printTable(
+        `memory driver vs plain Map, concurrency ${concurrency}`,
+        ['operation', 'lib ops/s', 'lib p50 ms', 'lib p99 ms', 'Map ops/s', 'ratio'],
+        OPERATIONS.map((op) => {
+          const r = memoryResults[concurrency]![op];
+          return [op, r.library.opsPerSec, r.library.p50Ms, r.library.p99Ms, r.floor.opsPerSec, r.ratio];
+        }),
+      );
+    }
+    log(`  calibration: Map getById against itself: ratio ${memoryCalibration.ratio}`);
+    printTable(
+      `sample app over HTTP (autocannon, 32 connections, ${config.httpSeconds} s, lifecycle mix)`,
+      ['driver', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'peak RSS MB'],
+      [
+        ['memory', httpMemory.reqPerSec, httpMemory.p50Ms, httpMemory.p99Ms, httpMemory.errors, httpMemory.peakRssMb],
+        ['dynamodb', httpDynamo.reqPerSec, httpDynamo.p50Ms, httpDynamo.p99Ms, httpDynamo.errors, httpDynamo.peakRssMb],
+      ],
+    );
+    printTable(
+      'count scaling (DynamoDB Local): L live sessions of one event/price, U unrelated sessions in the table',
+      ['L live', 'U unrelated', 'p50 ms', 'items read'],
+      scaling.rows.map((r) => [r.live, r.unrelated, r.p50Ms, r.itemsRead]),
+    );
+    log(
+      `  same event/price with 100 live + 1000 expired (not yet deleted by TTL): p50 ${scaling.expiredSameKey.p50Ms} ms, ` +
+        `${scaling.expiredSameKey.itemsRead} items read`,
+    );
+    log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
+    log(`finished in ${report.seconds} s`);
+
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
+    log('wrote bench/results/latest.json');
+  } finally {
+    await local.stop();
+  }
+}
+
+await main();
