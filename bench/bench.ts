@@ -65,16 +65,27 @@ async function seedSessions(cache: CheckoutSessionCache, n: number, eventId: str
   return ids;
 }
 
-/** The port's five operations over prepared sessions. */
-function librarySides(cache: CheckoutSessionCache, tag: string): Record<Operation, Side<string[]>> {
-  const seeded = (n: number) => seedSessions(cache, n, `${tag}-seed`);
+/** The port's five operations over prepared sessions; `reset`, when given, runs before each batch. */
+function librarySides(cache: () => CheckoutSessionCache, tag: string, reset?: () => Promise<void>): Record<Operation, Side<string[]>> {
+  const seeded = (n: number) => seedSessions(cache(), n, `${tag}-seed`);
   return {
-    create: { prepare: none, op: () => cache.create(input(`${tag}-create`)) },
-    getById: { prepare: seeded, op: (ids, i) => cache.getById(ids[i]!) },
-    updateStatus: { prepare: seeded, op: (ids, i) => cache.updateStatus(ids[i]!, 'CONFIRMING') },
-    count: { prepare: none, op: () => cache.count({ eventId: COUNT_EVENT, priceId: 'p' }) },
-    deleteById: { prepare: seeded, op: (ids, i) => cache.deleteById(ids[i]!) },
+    create: { reset, prepare: none, op: () => cache().create(input(`${tag}-create`)) },
+    getById: { reset, prepare: seeded, op: (ids, i) => cache().getById(ids[i]!) },
+    updateStatus: { reset, prepare: seeded, op: (ids, i) => cache().updateStatus(ids[i]!, 'CONFIRMING') },
+    count: { reset, prepare: none, op: () => cache().count({ eventId: COUNT_EVENT, priceId: 'p' }) },
+    deleteById: { reset, prepare: seeded, op: (ids, i) => cache().deleteById(ids[i]!) },
   };
+}
+
+/** The memory driver, on a fresh module (and store) before each batch, so batches never pile up in the heap. */
+function memoryLibrarySides(): { sides: Record<Operation, Side<string[]>>; close: () => Promise<void> } {
+  let booted: Awaited<ReturnType<typeof boot>> | undefined;
+  const reset = async () => {
+    await booted?.app.close();
+    booted = await boot({ driver: 'memory' });
+    await seedSessions(booted.cache, COUNT_EVENT_SESSIONS, COUNT_EVENT);
+  };
+  return { sides: librarySides(() => booted!.cache, 'lib', reset), close: async () => booted?.app.close() };
 }
 
 /** The floor for the DynamoDB driver: the same DynamoDB commands, sent directly through a DynamoDBDocumentClient. */
@@ -147,9 +158,14 @@ interface FloorRecord {
 }
 
 /** The floor for the memory driver: a plain Map (and a Set per event) doing the same work, without validation or copies. */
-function mapFloorSides(): { sides: Record<Operation, Side<string[]>>; put: (eventId: string) => string } {
+function mapFloorSides(): Record<Operation, Side<string[]>> {
   const records = new Map<string, FloorRecord>();
   const byEvent = new Map<string, Set<string>>();
+  const reset = async () => {
+    records.clear();
+    byEvent.clear();
+    for (let i = 0; i < COUNT_EVENT_SESSIONS; i++) put(COUNT_EVENT);
+  };
   const put = (eventId: string) => {
     const now = Date.now();
     const record = { id: randomUUID(), ...input(eventId), status: 'CREATED', createdAt: now, expiresAt: now + TTL_MS };
@@ -163,10 +179,11 @@ function mapFloorSides(): { sides: Record<Operation, Side<string[]>>; put: (even
     const record = records.get(id);
     return record && record.expiresAt > Date.now() ? record : undefined;
   };
-  const sides: Record<Operation, Side<string[]>> = {
-    create: { prepare: none, op: async () => put('floor-create') },
-    getById: { prepare: seed, op: async (ids, i) => ({ ...live(ids[i]!) }) },
+  return {
+    create: { reset, prepare: none, op: async () => put('floor-create') },
+    getById: { reset, prepare: seed, op: async (ids, i) => ({ ...live(ids[i]!) }) },
     updateStatus: {
+      reset,
       prepare: seed,
       op: async (ids, i) => {
         const record = live(ids[i]!);
@@ -175,6 +192,7 @@ function mapFloorSides(): { sides: Record<Operation, Side<string[]>>; put: (even
       },
     },
     count: {
+      reset,
       prepare: none,
       op: async () => {
         const result = { sessions: 0, quantity: 0 };
@@ -188,6 +206,7 @@ function mapFloorSides(): { sides: Record<Operation, Side<string[]>>; put: (even
       },
     },
     deleteById: {
+      reset,
       prepare: seed,
       op: async (ids, i) => {
         const record = records.get(ids[i]!);
@@ -197,7 +216,6 @@ function mapFloorSides(): { sides: Record<Operation, Side<string[]>>; put: (even
       },
     },
   };
-  return { sides, put };
 }
 
 /** Runs every operation at every concurrency, library against its floor. */
@@ -350,7 +368,7 @@ async function main(): Promise<void> {
     await seedSessions(dynamo.cache, COUNT_EVENT_SESSIONS, COUNT_EVENT);
     log('\nmeasuring the DynamoDB driver against the raw SDK…');
     const rawSides = rawSdkSides(documents, (n) => seedSessions(dynamo.cache, n, 'raw-seed'));
-    const dynamoResults = await libraryVersusFloor(librarySides(dynamo.cache, 'lib'), rawSides, config.n);
+    const dynamoResults = await libraryVersusFloor(librarySides(() => dynamo.cache, 'lib'), rawSides, config.n);
     // Calibration: the same side against itself shows how far apart two identical measurements land here.
     const dynamoCalibration = await compare(config.rounds, config.n, 32, rawSides.create, { ...rawSides.create });
     await dynamo.app.close();
@@ -358,13 +376,11 @@ async function main(): Promise<void> {
 
     // 2. Memory driver against a plain Map.
     log('measuring the memory driver against a plain Map…');
-    const memory = await boot({ driver: 'memory' });
-    await seedSessions(memory.cache, COUNT_EVENT_SESSIONS, COUNT_EVENT);
+    const memory = memoryLibrarySides();
     const floor = mapFloorSides();
-    for (let i = 0; i < COUNT_EVENT_SESSIONS; i++) floor.put(COUNT_EVENT);
-    const memoryResults = await libraryVersusFloor(librarySides(memory.cache, 'lib'), floor.sides, config.memoryN);
-    const memoryCalibration = await compare(config.rounds, config.memoryN, 32, floor.sides.getById, { ...floor.sides.getById });
-    await memory.app.close();
+    const memoryResults = await libraryVersusFloor(memory.sides, floor, config.memoryN);
+    const memoryCalibration = await compare(config.rounds, config.memoryN, 32, floor.getById, { ...floor.getById });
+    await memory.close();
     const footprint = JSON.parse(
       execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/memory-footprint.ts', String(config.memoryN)], { encoding: 'utf8' }),
     ) as { bytesPerSession: number };

@@ -48,8 +48,12 @@ export function summarize(batches: Batch[]): Summary {
   };
 }
 
-/** One side of a comparison: `prepare` builds the batch's data (not timed), `op` is the timed call. */
+/**
+ * One side of a comparison: `reset` (optional) starts from a fresh store and `prepare` builds the batch's data, both
+ * untimed; `op` is the timed call.
+ */
 export interface Side<T> {
+  reset?: () => Promise<void>;
   prepare: (n: number) => Promise<T>;
   op: (data: T, i: number) => Promise<unknown>;
 }
@@ -68,10 +72,12 @@ export async function compare<A, B>(
   const batchesA: Batch[] = [];
   const batchesB: Batch[] = [];
   const runA = async () => {
+    await a.reset?.();
     const data = await a.prepare(n);
     batchesA.push(await runBatch(n, concurrency, (i) => a.op(data, i)));
   };
   const runB = async () => {
+    await b.reset?.();
     const data = await b.prepare(n);
     batchesB.push(await runBatch(n, concurrency, (i) => b.op(data, i)));
   };

@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { createCheckoutSessionDynamoDbClient, ensureCheckoutSessionTable } from '../../libs/checkout-session-cache/src/index.js';
+import { ensureCheckoutSessionTable } from '../../libs/checkout-session-cache/src/index.js';
 import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
+import { directClient } from '../support/checkout-session-cache.harness.js';
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../support/dynamodb-local.mjs';
 import { FAILURE_BOUND_MS, FAULT_SETTINGS } from '../support/reliability.harness.js';
 
@@ -26,7 +27,7 @@ describe('DynamoDB Local stopped mid-load, then started again', () => {
     folder = await mkdtemp(join(tmpdir(), 'checkout-sessions-outage-'));
     port = await freePort();
     local = await startDynamoDbLocal({ port, path: folder });
-    const client = createCheckoutSessionDynamoDbClient({ endpoint: local.endpoint, region: process.env.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+    const client = directClient(local.endpoint);
     await ensureCheckoutSessionTable(client, 'outage');
     client.destroy();
     app = await createTestApp(

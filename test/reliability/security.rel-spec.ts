@@ -1,16 +1,14 @@
 import { jest } from '@jest/globals';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { readFile } from 'node:fs/promises';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import {
-  createCheckoutSessionDynamoDbClient,
   ensureCheckoutSessionTable,
   EVENT_PRICE_INDEX_NAME,
 } from '../../libs/checkout-session-cache/src/index.js';
 import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
-import { bootCache, uniqueTableName } from '../support/checkout-session-cache.harness.js';
+import { bootCache, directClient, uniqueTableName } from '../support/checkout-session-cache.harness.js';
 import type { Fault } from '../support/fault-proxy.js';
 import { FAULT_SETTINGS, faultedTable } from '../support/reliability.harness.js';
 
@@ -116,14 +114,13 @@ interface PolicyStatement {
 
 describe('the least-privilege IAM policy in docs/iam/app-policy.json', () => {
   it('grants exactly the actions the library uses, Query only on the index, and nothing that scans or drops tables', async () => {
-    const region = process.env.AWS_REGION;
     const tableName = uniqueTableName();
     // The table is provisioned beforehand, by another role; the app never creates it.
-    const provisioner = createCheckoutSessionDynamoDbClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region, maxAttempts: 3, requestTimeoutMs: 5000 });
+    const provisioner = directClient();
     await ensureCheckoutSessionTable(provisioner, tableName);
     provisioner.destroy();
 
-    const client: DynamoDBClient = createCheckoutSessionDynamoDbClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region, maxAttempts: 3, requestTimeoutMs: 5000 });
+    const client = directClient();
     const used = new Map<string, Set<string>>();
     client.middlewareStack.add(
       (next, context) => (args) => {

@@ -1,8 +1,10 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CHECKOUT_SESSION_CACHE,
   CheckoutSessionCacheModule,
+  createCheckoutSessionDynamoDbClient,
   type CheckoutSessionCache,
   type CheckoutSessionCacheDriver,
   type CheckoutSessionCacheModuleOptions,
@@ -24,6 +26,11 @@ export class ManualClock {
 
 /** The drivers every contract suite runs over. */
 export const DRIVERS: CheckoutSessionCacheDriver[] = ['memory', 'dynamodb'];
+
+/** A client straight to DynamoDB Local (or `endpoint`), for provisioning and for reading what the driver stored. */
+export function directClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBClient {
+  return createCheckoutSessionDynamoDbClient({ endpoint, region: process.env.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+}
 
 /** A unique DynamoDB table name for one suite. */
 export const uniqueTableName = (): string => `test-${randomUUID()}`;

@@ -92,7 +92,9 @@ export class FaultProxy {
     this.track(client);
     const upstream = connect(this.targetPort, this.targetHost);
     this.track(upstream);
-    upstream.on('close', () => client.destroy());
+    // A black-holed client keeps waiting after its upstream connection is gone.
+    let holding = false;
+    upstream.on('close', () => holding || client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('data', (chunk: Buffer) => {
       const fault = this.fault;
@@ -110,6 +112,9 @@ export class FaultProxy {
           setTimeout(() => upstream.write(chunk), fault.ms);
           break;
         case 'blackhole':
+          // Drop the upstream side too: a request cut in half would hold a server thread until its idle timeout.
+          holding = true;
+          upstream.destroy();
           break;
         case 'reset':
           client.resetAndDestroy();

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createCheckoutSessionDynamoDbClient,
-  ensureCheckoutSessionTable,
-  type CheckoutSessionCacheModuleOptions,
-} from '../../libs/checkout-session-cache/src/index.js';
+import { ensureCheckoutSessionTable, type CheckoutSessionCacheModuleOptions } from '../../libs/checkout-session-cache/src/index.js';
+import { directClient } from './checkout-session-cache.harness.js';
 import { FaultProxy } from './fault-proxy.js';
 
 /** Settings of the faulted clients: short timeouts keep the suite fast, the bound below follows from them. */
@@ -26,7 +23,7 @@ export function dynamoDbLocalAddress(): { host: string; port: number } {
 /** A fresh table on DynamoDB Local and a fault proxy in front of it; module options that go through the proxy. */
 export async function faultedTable(): Promise<{ proxy: FaultProxy; tableName: string; options: CheckoutSessionCacheModuleOptions }> {
   const tableName = `rel-${randomUUID()}`;
-  const direct = createCheckoutSessionDynamoDbClient({ endpoint: process.env.DYNAMODB_ENDPOINT, region: process.env.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+  const direct = directClient();
   try {
     await ensureCheckoutSessionTable(direct, tableName);
   } finally {

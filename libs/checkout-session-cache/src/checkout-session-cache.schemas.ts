@@ -13,6 +13,11 @@ const isStorableNumber = (n: number): boolean =>
   Number.isFinite(n) && (n === 0 || (Math.abs(n) >= 1e-130 && Math.abs(n) <= Number.MAX_SAFE_INTEGER));
 const STORABLE_NUMBER = 'must be 0 or between 1e-130 and 9007199254740991 in magnitude';
 
+/** Messages of a strict object: the unknown keys by name, or that the value is not an object at all. */
+const strictObjectErrors = (unknownKeys: string, notAnObject: string): Parameters<typeof z.strictObject>[1] => ({
+  error: (issue) => (issue.code === 'unrecognized_keys' ? `${unknownKeys}: ${issue.keys.join(', ')}` : notAnObject),
+});
+
 /** An identifier: 1–128 characters, well-formed Unicode, no control characters. */
 const identifier = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
@@ -83,13 +88,13 @@ export const newCheckoutSessionSchema = z.strictObject(
       .optional(),
     metadata: checkoutSessionMetadataSchema.optional(),
   },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'body must be a JSON object') },
+  strictObjectErrors('unknown field(s)', 'body must be a JSON object'),
 );
 
 /** Options of `create`. */
 export const checkoutSessionCreateOptionsSchema = z.strictObject(
   { idempotencyKey: identifier.optional() },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown option(s): ${issue.keys.join(', ')}` : 'options must be an object') },
+  strictObjectErrors('unknown option(s)', 'options must be an object'),
 );
 
 /** Query of `count`: `eventId` is required. */
@@ -99,7 +104,7 @@ export const checkoutSessionCountQuerySchema = z.strictObject(
     priceId: identifier.optional(),
     status: checkoutSessionStatusSchema.optional(),
   },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'query must be an object') },
+  strictObjectErrors('unknown field(s)', 'query must be an object'),
 );
 
 /** Arguments of `getById` and `deleteById`. */

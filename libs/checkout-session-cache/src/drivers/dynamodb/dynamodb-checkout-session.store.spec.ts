@@ -9,16 +9,14 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { bootCache, ManualClock, testOptions, uniqueTableName } from '../../../../../test/support/checkout-session-cache.harness.js';
+import { bootCache, directClient, ManualClock, testOptions, uniqueTableName } from '../../../../../test/support/checkout-session-cache.harness.js';
 import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
-import { createCheckoutSessionDynamoDbClient } from './dynamodb-client.factory.js';
 import { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
 
-const endpoint = () => process.env.DYNAMODB_ENDPOINT!;
-const rawClient = () => createCheckoutSessionDynamoDbClient({ endpoint: endpoint(), region: process.env.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+const rawClient = () => directClient();
 
 /** Boots the DynamoDB driver on a fresh table and hands back what the test needs. */
 async function dynamo(extra: CheckoutSessionCacheModuleOptions = {}) {
