@@ -14,6 +14,7 @@ import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, EVENT_PRICE_INDEX_NAME } from '
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
+import { startDynamoDbLocal } from '../../../../../test/support/dynamodb-local.mjs';
 import { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
 
 const rawClient = () => directClient();
@@ -82,21 +83,30 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([]);
   });
 
-  it('reports a missing table, a missing index and a disabled TTL', async () => {
-    const tableName = uniqueTableName();
-    await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([`table "${tableName}" does not exist`]);
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      }),
-    );
-    const problems = await inspectCheckoutSessionTable(client, tableName);
-    expect(problems).toEqual([expect.stringContaining(`has no index "${EVENT_PRICE_INDEX_NAME}"`), expect.stringContaining('TTL is not enabled')]);
-    await ensureCheckoutSessionTable(client, tableName);
-    await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([]);
+  it('reports a missing table, a missing index and a disabled TTL, and adds what is missing', async () => {
+    // Its own DynamoDB Local: under the other suites' traffic the shared one can hold an online index in CREATING
+    // for a long time.
+    const own = await startDynamoDbLocal();
+    const client = directClient(own.endpoint);
+    try {
+      const tableName = uniqueTableName();
+      await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([`table "${tableName}" does not exist`]);
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        }),
+      );
+      const problems = await inspectCheckoutSessionTable(client, tableName);
+      expect(problems).toEqual([expect.stringContaining(`has no index "${EVENT_PRICE_INDEX_NAME}"`), expect.stringContaining('TTL is not enabled')]);
+      await ensureCheckoutSessionTable(client, tableName);
+      await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([]);
+    } finally {
+      client.destroy();
+      await own.stop();
+    }
   });
 
   it('treats an item past expiresAt as absent although DynamoDB still holds it', async () => {
