@@ -65,11 +65,12 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
   private async replay(idempotencyKey: string, input: NewCheckoutSession, existingId: string): Promise<CheckoutSession> {
     const existing = await this.store.get(existingId, this.clock.now());
     if (!existing) {
-      throw new CheckoutSessionIdempotencyKeyReusedError(idempotencyKey, `belongs to session ${existingId}, which was deleted or has expired`);
+      throw new CheckoutSessionIdempotencyKeyReusedError(idempotencyKey, 'belongs to a session that was deleted or has expired');
     }
     const { eventId, priceId, quantity, price, metadata } = existing;
     if (!sameJson({ eventId, priceId, quantity, price, metadata }, input)) {
-      throw new CheckoutSessionIdempotencyKeyReusedError(idempotencyKey, `was used for session ${existingId} with different input`);
+      // The message names no session: only a caller repeating the same request may learn its id.
+      throw new CheckoutSessionIdempotencyKeyReusedError(idempotencyKey, 'was used for a create with different input');
     }
     return existing;
   }
