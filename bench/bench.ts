@@ -399,6 +399,15 @@ async function main(): Promise<void> {
     log('measuring count scaling (loading unrelated sessions)…');
     const scaling = await countScaling(endpoint);
 
+    const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
+    const largestU = config.unrelated.at(-1)!;
+    const targets = {
+      dynamodbWithin5PercentOfRawSdk: OPERATIONS.every((op) => dynamoResults[32]![op].ratio >= 0.95),
+      dynamodbP99Under100Ms: OPERATIONS.every((op) => dynamoResults[32]![op].library.p99Ms < 100),
+      httpDynamodbAtLeast1000ReqPerSecP99Under100Ms: httpDynamo.reqPerSec >= 1000 && httpDynamo.p99Ms < 100 && httpDynamo.errors === 0,
+      httpMemoryAtLeast5000ReqPerSec: httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0,
+      countCostFollowsLiveNotUnrelated: config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0)),
+    };
     const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
       results: Record<number, Record<Operation, T>>,
       shape: (r: T) => Record<string, number>,
@@ -417,6 +426,7 @@ async function main(): Promise<void> {
       countScaling: scaling.rows,
       countScalingExpiredSameKey: scaling.expiredSameKey,
       memoryFootprint: footprint,
+      targets,
       machine: { cpus: cpus().length, node: process.version, when: new Date().toISOString() },
       quick,
       seconds: Math.round((Date.now() - started) / 1000),
@@ -465,6 +475,7 @@ async function main(): Promise<void> {
         `${scaling.expiredSameKey.itemsRead} items read`,
     );
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
+    printTable('targets', ['target', 'verdict'], Object.entries(targets).map(([name, met]) => [name, met ? 'met' : 'MISSED']));
     log(`finished in ${report.seconds} s`);
 
     mkdirSync('bench/results', { recursive: true });

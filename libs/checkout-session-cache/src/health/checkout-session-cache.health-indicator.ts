@@ -4,7 +4,8 @@ import { InjectCheckoutSessionCache } from '../checkout-session-cache.decorators
 import type { CheckoutSessionCache } from '../interfaces/checkout-session-cache.interface.js';
 
 /**
- * `@nestjs/terminus` health indicator: `up` when the store answers `ping()`, `down` with the reason when not.
+ * `@nestjs/terminus` health indicator: `up` when the store answers `ping()`, `down` with the error's class name when
+ * not (`CheckoutSessionStoreUnavailableError`, `CheckoutSessionTableNotFoundError`).
  * Provide it beside `TerminusModule` and add `() => indicator.isHealthy()` to a `HealthCheckService.check([...])`.
  */
 @Injectable()
@@ -21,7 +22,8 @@ export class CheckoutSessionCacheHealthIndicator {
       await this.cache.ping();
       return indicator.up();
     } catch (error) {
-      return indicator.down({ message: (error as Error).message });
+      // The error's class says what is wrong; its message (endpoints, SDK details) stays out of a probe's response.
+      return indicator.down({ error: (error as Error).name });
     }
   }
 }
