@@ -401,12 +401,16 @@ async function main(): Promise<void> {
 
     const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
     const largestU = config.unrelated.at(-1)!;
+    // A ratio short of 0.95 by less than the A/A calibration's distance from 1 cannot be told from noise.
+    const lowestRatio = Math.min(...OPERATIONS.map((op) => dynamoResults[32]![op].ratio));
+    const spread = Math.abs(1 - dynamoCalibration.ratio);
+    const verdict = (met: boolean) => (met ? 'met' : 'missed');
     const targets = {
-      dynamodbWithin5PercentOfRawSdk: OPERATIONS.every((op) => dynamoResults[32]![op].ratio >= 0.95),
-      dynamodbP99Under100Ms: OPERATIONS.every((op) => dynamoResults[32]![op].library.p99Ms < 100),
-      httpDynamodbAtLeast1000ReqPerSecP99Under100Ms: httpDynamo.reqPerSec >= 1000 && httpDynamo.p99Ms < 100 && httpDynamo.errors === 0,
-      httpMemoryAtLeast5000ReqPerSec: httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0,
-      countCostFollowsLiveNotUnrelated: config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0)),
+      dynamodbWithin5PercentOfRawSdk: lowestRatio >= 0.95 ? 'met' : lowestRatio >= 0.95 - spread ? `within noise (±${spread.toFixed(2)})` : 'missed',
+      dynamodbP99Under100Ms: verdict(OPERATIONS.every((op) => dynamoResults[32]![op].library.p99Ms < 100)),
+      httpDynamodbAtLeast1000ReqPerSecP99Under100Ms: verdict(httpDynamo.reqPerSec >= 1000 && httpDynamo.p99Ms < 100 && httpDynamo.errors === 0),
+      httpMemoryAtLeast5000ReqPerSec: verdict(httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0),
+      countCostFollowsLiveNotUnrelated: verdict(config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0))),
     };
     const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
       results: Record<number, Record<Operation, T>>,
@@ -475,7 +479,7 @@ async function main(): Promise<void> {
         `${scaling.expiredSameKey.itemsRead} items read`,
     );
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
-    printTable('targets', ['target', 'verdict'], Object.entries(targets).map(([name, met]) => [name, met ? 'met' : 'MISSED']));
+    printTable(`targets${quick ? ' (--quick: few rounds, read the full run for the verdict)' : ''}`, ['target', 'verdict'], Object.entries(targets));
     log(`finished in ${report.seconds} s`);
 
     mkdirSync('bench/results', { recursive: true });
