@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * A running DynamoDB Local started by {@link startDynamoDbLocal}.
- * @typedef {{ endpoint: string, port: number, process: import('node:child_process').ChildProcess, stop: () => Promise<void> }} DynamoDbLocal
+ * `stop()` asks it to shut down (SIGTERM); `crash()` kills it at once (SIGKILL), as a failing host would.
+ * @typedef {{ endpoint: string, port: number, process: import('node:child_process').ChildProcess, stop: () => Promise<void>, crash: () => Promise<void> }} DynamoDbLocal
  */
 
 /** Dummy credentials and region for DynamoDB Local, which accepts any. */
@@ -71,13 +72,19 @@ export async function startDynamoDbLocal({ port, path, timeoutMs = 60_000 } = {}
     child.kill('SIGTERM');
     await Promise.race([done, sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
   };
+  const crash = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const done = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await done;
+  };
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
       if (exited !== undefined) throw new Error(`DynamoDB Local exited with code ${exited} on port ${chosen}:\n${output}`);
       try {
         await client.send(new ListTablesCommand({}));
-        return { endpoint, port: chosen, process: child, stop };
+        return { endpoint, port: chosen, process: child, stop, crash };
       } catch {
         if (Date.now() > deadline) {
           await stop();
