@@ -57,7 +57,13 @@ export async function startDynamoDbLocal({ port, path, timeoutMs = 60_000 } = {}
   child.stderr?.on('data', (chunk) => (output += chunk.toString()));
   /** @type {number | null | undefined} */
   let exited;
-  child.once('exit', (code) => (exited = code));
+  // Should this process end without stopping it (a crash, an uncaught error), take the server down too.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', (code) => {
+    exited = code;
+    process.removeListener('exit', killOnExit);
+  });
 
   const endpoint = `http://127.0.0.1:${chosen}`;
   const client = new DynamoDBClient({
