@@ -71,16 +71,13 @@ export async function compare<A, B>(
 ): Promise<{ a: Summary; b: Summary; ratio: number }> {
   const batchesA: Batch[] = [];
   const batchesB: Batch[] = [];
-  const runA = async () => {
-    await a.reset?.();
-    const data = await a.prepare(n);
-    batchesA.push(await runBatch(n, concurrency, (i) => a.op(data, i)));
+  const measure = async <T>(side: Side<T>, batches: Batch[]) => {
+    await side.reset?.();
+    const data = await side.prepare(n);
+    batches.push(await runBatch(n, concurrency, (i) => side.op(data, i)));
   };
-  const runB = async () => {
-    await b.reset?.();
-    const data = await b.prepare(n);
-    batchesB.push(await runBatch(n, concurrency, (i) => b.op(data, i)));
-  };
+  const runA = () => measure(a, batchesA);
+  const runB = () => measure(b, batchesB);
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) {
       await runA();

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { AppModule } from '../../apps/checkout-api/src/app.module.js';
 import { configureApp } from '../../apps/checkout-api/src/app.setup.js';
 import type { CheckoutSessionCacheDriver } from '../../libs/checkout-session-cache/src/index.js';
+import { withEnv } from './env.js';
 
 /** Env for the sample app on `driver`: DynamoDB runs against the test's DynamoDB Local with a fresh table. */
 export function appEnv(driver: CheckoutSessionCacheDriver, extra: Record<string, string> = {}): Record<string, string> {
@@ -25,22 +26,12 @@ export async function createTestApp(
   env: Record<string, string | undefined>,
   logger: LoggerService | false = false,
 ): Promise<NestExpressApplication> {
-  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
-  const assign = (values: Record<string, string | undefined>) => {
-    for (const [name, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  };
-  assign(env);
-  try {
+  return withEnv(env, async () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger }));
     await app.init();
     return app;
-  } finally {
-    assign(saved);
-  }
+  });
 }
 
 /** A Nest logger that keeps every line, for tests that read what was logged. */

@@ -72,18 +72,15 @@ export async function startDynamoDbLocal({ port, path, timeoutMs = 60_000 } = {}
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
   });
-  const stop = async () => {
+  /** @param {NodeJS.Signals} signal sent first; SIGKILL follows after 5 s if the server is still up */
+  const terminate = async (signal) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const done = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
+    child.kill(signal);
     await Promise.race([done, sleep(5000, undefined, { ref: false }).then(() => child.kill('SIGKILL'))]);
   };
-  const crash = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const done = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await done;
-  };
+  const stop = () => terminate('SIGTERM');
+  const crash = () => terminate('SIGKILL');
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {

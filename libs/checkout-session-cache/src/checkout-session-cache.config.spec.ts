@@ -1,5 +1,6 @@
 import { type ConfigurableModuleOptionsFactory, Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { withEnv } from '../../../test/support/env.js';
 import { InjectCheckoutSessionCache } from './checkout-session-cache.decorators.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import { readCheckoutSessionCacheEnv, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
@@ -99,19 +100,6 @@ describe('resolveCheckoutSessionCacheOptions', () => {
 });
 
 describe('CheckoutSessionCacheModule start-up', () => {
-  const withEnv = async (env: Record<string, string>, run: () => Promise<unknown>) => {
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, env);
-    try {
-      return await run();
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
-  };
-
   it('stops with a message naming the variable when env is invalid', async () => {
     await withEnv({ CHECKOUT_SESSION_TTL_HOURS: 'zero' }, async () => {
       await expect(Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('memory')] }).compile()).rejects.toThrow(
