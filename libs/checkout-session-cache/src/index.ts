@@ -10,7 +10,12 @@ export {
   checkoutSessionStatusSchema,
   newCheckoutSessionSchema,
 } from './checkout-session-cache.schemas.js';
-export { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './drivers/dynamodb/dynamodb-checkout-session.table.js';
+export { CHECKOUT_SESSION_CACHE_IAM_ACTIONS } from './drivers/dynamodb/dynamodb-checkout-session.iam.js';
+export {
+  CHECKOUT_SESSION_TABLE_LAYOUT,
+  ensureCheckoutSessionTable,
+  inspectCheckoutSessionTable,
+} from './drivers/dynamodb/dynamodb-checkout-session.table.js';
 export { createCheckoutSessionDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
 export * from './errors/checkout-session-already-exists.error.js';
 export * from './errors/checkout-session-cache-config.error.js';

@@ -1,8 +1,10 @@
 import {
+  type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
+  type GlobalSecondaryIndex,
   type TableDescription,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
@@ -15,20 +17,36 @@ import { EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.j
 export const TTL_ATTRIBUTE = 'expiresAt';
 
 /** The GSI that backs `count`: it projects only what a count reads. */
-const eventPriceIndex = {
+const eventPriceIndex: GlobalSecondaryIndex = {
   IndexName: EVENT_PRICE_INDEX_NAME,
   KeySchema: [
-    { AttributeName: 'eventId', KeyType: 'HASH' as const },
-    { AttributeName: 'priceId', KeyType: 'RANGE' as const },
+    { AttributeName: 'eventId', KeyType: 'HASH' },
+    { AttributeName: 'priceId', KeyType: 'RANGE' },
   ],
-  Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: ['quantity', 'status', TTL_ATTRIBUTE] },
+  Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['quantity', 'status', TTL_ATTRIBUTE] },
 };
 
-const attributeDefinitions = [
-  { AttributeName: 'id', AttributeType: 'S' as const },
-  { AttributeName: 'eventId', AttributeType: 'S' as const },
-  { AttributeName: 'priceId', AttributeType: 'S' as const },
+const attributeDefinitions: AttributeDefinition[] = [
+  { AttributeName: 'id', AttributeType: 'S' },
+  { AttributeName: 'eventId', AttributeType: 'S' },
+  { AttributeName: 'priceId', AttributeType: 'S' },
 ];
+
+/**
+ * The table's layout, for infrastructure code that provisions it (CDK, CloudFormation): partition key, attribute
+ * definitions, global secondary indexes and the TTL attribute. Billing is on-demand.
+ */
+export const CHECKOUT_SESSION_TABLE_LAYOUT: Readonly<{
+  partitionKey: string;
+  attributeDefinitions: readonly AttributeDefinition[];
+  globalSecondaryIndexes: readonly GlobalSecondaryIndex[];
+  ttlAttribute: string;
+}> = {
+  partitionKey: 'id',
+  attributeDefinitions,
+  globalSecondaryIndexes: [eventPriceIndex],
+  ttlAttribute: TTL_ATTRIBUTE,
+};
 
 const isNamed = (error: unknown, name: string): boolean => (error as Error | null)?.name === name;
 
