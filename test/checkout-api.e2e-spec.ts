@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { appEnv, createTestApp } from './support/checkout-api.harness.js';
+import { appEnv, createTestApp, expectHttpCount } from './support/checkout-api.harness.js';
 import { DRIVERS } from './support/checkout-session-cache.harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -44,15 +44,15 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
     expect(lifetime).toBeLessThanOrEqual(24 * 3_600_000 + 1000);
 
     await http().get(`/checkout-sessions/${id}`).expect(200, created.body);
-    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 1, quantity: 3 });
+    await expectHttpCount(app, { eventId }, { sessions: 1, quantity: 3 });
 
     const confirming = await http().patch(`/checkout-sessions/${id}`).send({ status: 'CONFIRMING' }).expect(200);
     expect(confirming.body).toEqual({ ...created.body, status: 'CONFIRMING' });
     const doubleClick = await http().patch(`/checkout-sessions/${id}`).send({ status: 'CONFIRMING' }).expect(409);
     expect(doubleClick.body.message).toContain('cannot move from CONFIRMING to CONFIRMING');
 
-    await http().get('/checkout-sessions/count').query({ eventId, priceId: 'vip', status: 'CONFIRMING' }).expect(200, { sessions: 1, quantity: 3 });
-    await http().get('/checkout-sessions/count').query({ eventId, status: 'CREATED' }).expect(200, { sessions: 0, quantity: 0 });
+    await expectHttpCount(app, { eventId, priceId: 'vip', status: 'CONFIRMING' }, { sessions: 1, quantity: 3 });
+    await expectHttpCount(app, { eventId, status: 'CREATED' }, { sessions: 0, quantity: 0 });
 
     await http().patch(`/checkout-sessions/${id}`).send({ status: 'COMPLETED' }).expect(200);
     await http().patch(`/checkout-sessions/${id}`).send({ status: 'CANCELLED' }).expect(409);
@@ -61,7 +61,7 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
     await http().get(`/checkout-sessions/${id}`).expect(404);
     await http().delete(`/checkout-sessions/${id}`).expect(204);
     await http().patch(`/checkout-sessions/${id}`).send({ status: 'CANCELLED' }).expect(404);
-    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
+    await expectHttpCount(app, { eventId }, { sessions: 0, quantity: 0 });
   });
 
   it('makes a retried POST with the same Idempotency-Key return the first session', async () => {
@@ -72,7 +72,7 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
     expect(retry.body).toEqual(first.body);
     await http().post('/checkout-sessions').set('Idempotency-Key', `order-${driver}`).send({ ...body, quantity: 3 }).expect(409);
     await http().post('/checkout-sessions').set('Idempotency-Key', '').send(body).expect(400);
-    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 1, quantity: 2 });
+    await expectHttpCount(app, { eventId }, { sessions: 1, quantity: 2 });
   });
 
   it('answers GET /health with 200 while the store answers', async () => {
@@ -91,7 +91,7 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
     const valid = { eventId, priceId: 'p', quantity: 1 };
 
     afterEach(async () => {
-      await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
+      await expectHttpCount(app, { eventId }, { sessions: 0, quantity: 0 });
     });
 
     it.each<[string, unknown, string]>([
@@ -179,7 +179,7 @@ describe.each(DRIVERS)('checkout-api expiry with CHECKOUT_SESSION_TTL_HOURS=0.00
     await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 50));
     await http().get(`/checkout-sessions/${created.body.id}`).expect(404);
     await http().patch(`/checkout-sessions/${created.body.id}`).send({ status: 'CONFIRMING' }).expect(404);
-    await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 0, quantity: 0 });
+    await expectHttpCount(app, { eventId }, { sessions: 0, quantity: 0 });
   });
 });
 

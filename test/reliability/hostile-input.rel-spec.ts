@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { CheckoutSessionValidationError, type CheckoutSessionCache } from '../../libs/checkout-session-cache/src/index.js';
-import { appEnv, createTestApp } from '../support/checkout-api.harness.js';
+import { appEnv, createTestApp, expectHttpCount } from '../support/checkout-api.harness.js';
 import { bootCache, DRIVERS } from '../support/checkout-session-cache.harness.js';
 
 jest.setTimeout(180_000);
@@ -53,9 +53,9 @@ describe.each(DRIVERS)('hostile input to the sample app (%s driver)', (driver) =
   afterAll(async () => {
     // Nothing stored but what was acknowledged with 201.
     for (const [eventId, expected] of created) {
-      await http().get('/checkout-sessions/count').query({ eventId }).expect(200, expected);
+      await expectHttpCount(app, { eventId }, expected);
     }
-    await http().get('/checkout-sessions/count').query({ eventId: SENTINEL }).expect(200, created.get(SENTINEL) ?? { sessions: 0, quantity: 0 });
+    await expectHttpCount(app, { eventId: SENTINEL }, created.get(SENTINEL) ?? { sessions: 0, quantity: 0 });
     process.stdout.write(`hostile input (${driver}): ${tried} requests, none answered 5xx, counts match the ${[...created.values()].reduce((a, c) => a + c.sessions, 0)} acknowledged creates\n`);
     await app?.close();
   });

@@ -3,10 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { readFile } from 'node:fs/promises';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import {
-  ensureCheckoutSessionTable,
-  EVENT_PRICE_INDEX_NAME,
-} from '../../libs/checkout-session-cache/src/index.js';
+import { CHECKOUT_SESSION_CACHE_IAM_ACTIONS, ensureCheckoutSessionTable } from '../../libs/checkout-session-cache/src/index.js';
 import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
 import { bootCache, directClient, uniqueTableName } from '../support/checkout-session-cache.harness.js';
 import type { Fault } from '../support/fault-proxy.js';
@@ -95,39 +92,44 @@ describe('logs during a run with faults', () => {
   });
 });
 
-/** The IAM actions behind each DynamoDB command the app sends (a transaction needs the actions of its parts: two puts). */
-const ACTIONS: Record<string, string[]> = {
-  GetItemCommand: ['dynamodb:GetItem'],
-  PutItemCommand: ['dynamodb:PutItem'],
-  UpdateItemCommand: ['dynamodb:UpdateItem'],
-  DeleteItemCommand: ['dynamodb:DeleteItem'],
-  QueryCommand: ['dynamodb:Query'],
-  DescribeTableCommand: ['dynamodb:DescribeTable'],
-  DescribeTimeToLiveCommand: ['dynamodb:DescribeTimeToLive'],
-  TransactWriteItemsCommand: ['dynamodb:PutItem'],
+/** The parts of a transaction and the IAM action each needs: a transaction is authorised by the actions of its parts. */
+const TRANSACTION_PART_ACTIONS: Record<string, string> = {
+  Put: 'dynamodb:PutItem',
+  Update: 'dynamodb:UpdateItem',
+  Delete: 'dynamodb:DeleteItem',
+  ConditionCheck: 'dynamodb:ConditionCheckItem',
+  Get: 'dynamodb:GetItem',
 };
+
+/** The IAM actions a request needs: its operation's own (`GetItemCommand` → `dynamodb:GetItem`), or its parts'. */
+function actionsOf(commandName: string, input: { TransactItems?: Record<string, unknown>[] }): string[] {
+  if (input.TransactItems) return input.TransactItems.flatMap((part) => Object.keys(part).map((kind) => TRANSACTION_PART_ACTIONS[kind] ?? `unknown:${kind}`));
+  return [`dynamodb:${commandName.replace(/Command$/, '')}`];
+}
 
 interface PolicyStatement {
   Action: string[];
   Resource: string;
 }
 
+/** Adds `action` on `resource` to a map of action → resources. */
+const grant = (map: Map<string, Set<string>>, action: string, resource: string) => map.set(action, (map.get(action) ?? new Set()).add(resource));
+
 describe('the least-privilege IAM policy in docs/iam/app-policy.json', () => {
-  it('grants exactly the actions the library uses, Query only on the index, and nothing that scans or drops tables', async () => {
+  it('grants exactly the actions of the requests the library sent, Query only on indexes, and nothing that scans or drops tables', async () => {
     const tableName = uniqueTableName();
     // The table is provisioned beforehand, by another role; the app never creates it.
     const provisioner = directClient();
     await ensureCheckoutSessionTable(provisioner, tableName);
     provisioner.destroy();
 
+    // Every request the library sends, recorded below it: the actions it needs are derived from what was sent.
     const client = directClient();
     const used = new Map<string, Set<string>>();
     client.middlewareStack.add(
       (next, context) => (args) => {
-        const resource = (args.input as { IndexName?: string }).IndexName ? 'index' : 'table';
-        for (const action of ACTIONS[context.commandName!] ?? [`unmapped:${context.commandName}`]) {
-          used.set(action, (used.get(action) ?? new Set()).add(resource));
-        }
+        const input = args.input as { IndexName?: string; TransactItems?: Record<string, unknown>[] };
+        for (const action of actionsOf(context.commandName!, input)) grant(used, action, input.IndexName ? 'index' : 'table');
         return next(args);
       },
       { step: 'initialize', name: 'recordActions' },
@@ -146,11 +148,17 @@ describe('the least-privilege IAM policy in docs/iam/app-policy.json', () => {
       client.destroy();
     }
 
+    // The list the library publishes (and infrastructure code builds policies from) is what it used.
+    const published = new Map<string, Set<string>>();
+    for (const action of CHECKOUT_SESSION_CACHE_IAM_ACTIONS.table) grant(published, action, 'table');
+    for (const action of CHECKOUT_SESSION_CACHE_IAM_ACTIONS.index) grant(published, action, 'index');
+    expect(new Map([...published].sort())).toEqual(new Map([...used].sort()));
+
     const policy = JSON.parse(await readFile('docs/iam/app-policy.json', 'utf8')) as { Statement: PolicyStatement[] };
     const granted = new Map<string, Set<string>>();
     for (const statement of policy.Statement) {
-      const resource = statement.Resource.endsWith(`/index/${EVENT_PRICE_INDEX_NAME}`) ? 'index' : 'table';
-      for (const action of statement.Action) granted.set(action, (granted.get(action) ?? new Set()).add(resource));
+      const resource = statement.Resource.includes('/index/') ? 'index' : 'table';
+      for (const action of statement.Action) grant(granted, action, resource);
     }
     expect(new Map([...granted].sort())).toEqual(new Map([...used].sort()));
     expect(granted.get('dynamodb:Query')).toEqual(new Set(['index']));

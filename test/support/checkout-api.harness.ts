@@ -1,10 +1,14 @@
 import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { expect } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import type { App } from 'supertest/types.js';
 import { AppModule } from '../../apps/checkout-api/src/app.module.js';
 import { configureApp } from '../../apps/checkout-api/src/app.setup.js';
 import type { CheckoutSessionCacheDriver } from '../../libs/checkout-session-cache/src/index.js';
+import { settled } from './checkout-session-cache.harness.js';
 import { withEnv } from './env.js';
 
 /** Env for the sample app on `driver`: DynamoDB runs against the test's DynamoDB Local with a fresh table. */
@@ -55,4 +59,16 @@ export class CapturingLogger implements LoggerService {
   verbose(message: unknown, ...rest: unknown[]): void {
     this.keep('VERBOSE', message, rest);
   }
+}
+
+/**
+ * Asserts that `GET /checkout-sessions/count?query` answers 200 with `expected`, allowing the count index its
+ * documented lag ({@link settled}).
+ */
+export async function expectHttpCount(app: NestExpressApplication, query: Record<string, string | string[]>, expected: unknown): Promise<void> {
+  const read = async () => {
+    const response = await request(app.getHttpServer() as App).get('/checkout-sessions/count').query(query);
+    return { status: response.status, body: response.body as unknown };
+  };
+  expect(await settled(read, { status: 200, body: expected })).toEqual({ status: 200, body: expected });
 }

@@ -36,6 +36,8 @@ export class FaultProxy {
   private server: Server | undefined;
   private fault: Fault = { kind: 'none' };
   private probability = 1;
+  private schedule: ((ordinal: number) => Fault) | undefined;
+  private ordinal = 0;
   private readonly sockets = new Set<Socket>();
   /** How many chunks met a fault, by kind. */
   readonly injected: Record<string, number> = {};
@@ -65,6 +67,16 @@ export class FaultProxy {
   set(fault: Fault, probability = 1): void {
     this.fault = fault;
     this.probability = probability;
+  }
+
+  /**
+   * Replaces the random draw with a schedule: the n-th chunk clients send from now on (n = 0, 1, …) meets
+   * `schedule(n)`, so a seeded schedule injects the same faults in the same order on every run. `undefined` ends it.
+   */
+  plan(schedule: ((ordinal: number) => Fault) | undefined): void {
+    this.schedule = schedule;
+    this.ordinal = 0;
+    this.fault = { kind: 'none' };
   }
 
   /** Sends later connections to another port (a restarted server). */
@@ -102,7 +114,11 @@ export class FaultProxy {
       else client.write(chunk);
     });
     client.on('data', (chunk: Buffer) => {
-      const fault = this.random() < this.probability ? this.fault : ({ kind: 'none' } as const);
+      const fault = this.schedule
+        ? this.schedule(this.ordinal++)
+        : this.random() < this.probability
+          ? this.fault
+          : ({ kind: 'none' } as const);
       if (fault.kind !== 'none') this.injected[fault.kind] = (this.injected[fault.kind] ?? 0) + 1;
       switch (fault.kind) {
         case 'none':

@@ -9,7 +9,7 @@ import {
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
-import { bootCache, directClient, ManualClock, testOptions, uniqueTableName } from '../../../../../test/support/checkout-session-cache.harness.js';
+import { bootCache, directClient, ManualClock, settled, testOptions, uniqueTableName } from '../../../../../test/support/checkout-session-cache.harness.js';
 import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
@@ -153,9 +153,8 @@ describe('DynamoDB driver on DynamoDB Local', () => {
       const quantities = Array.from({ length: 20 }, (_, i) => (i % 4) + 1);
       for (const quantity of quantities) await cache.create({ eventId: 'paged', priceId: 'p', quantity });
       const expected = { sessions: 20, quantity: quantities.reduce((a, b) => a + b, 0) };
-      let count = await cache.count({ eventId: 'paged', priceId: 'p' });
       // The index is eventually consistent: a count may lag the last create by a moment.
-      for (let i = 0; i < 20 && count.sessions < 20; i++) count = await cache.count({ eventId: 'paged', priceId: 'p' });
+      await settled(() => cache.count({ eventId: 'paged', priceId: 'p' }), expected);
       queries = 0;
       await expect(cache.count({ eventId: 'paged', priceId: 'p' })).resolves.toEqual(expected);
       expect(queries).toBeGreaterThanOrEqual(7);
@@ -217,7 +216,7 @@ describe('DynamoDB driver on DynamoDB Local', () => {
       const keyed = await cache.create({ eventId: 'lossy', priceId: 'p', quantity: 1 }, { idempotencyKey: 'k-1' });
       expect(lose.size).toBe(0);
       await expect(cache.getById(keyed.id)).resolves.toEqual(keyed);
-      await expect(cache.count({ eventId: 'lossy' })).resolves.toEqual({ sessions: 2, quantity: 3 });
+      expect(await settled(() => cache.count({ eventId: 'lossy' }), { sessions: 2, quantity: 3 })).toEqual({ sessions: 2, quantity: 3 });
       const { Items } = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
       expect(Items).toHaveLength(3); // two sessions and one idempotency key record
     } finally {
