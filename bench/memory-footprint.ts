@@ -27,6 +27,7 @@ for (let i = 0; i < count; i++) {
       createdAt: new Date(now),
       expiresAt: new Date(now + 86_400_000),
     },
+    { bucket: Math.ceil((now + 86_400_000) / 1000) },
     undefined,
     now,
   );

@@ -3,6 +3,8 @@ import { bootCache, DRIVERS, ManualClock, settled, testOptions } from '../../../
 import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './checkout-session-cache.constants.js';
 import { CheckoutSessionConflictError } from './errors/checkout-session-conflict.error.js';
 import { CheckoutSessionIdempotencyKeyReusedError } from './errors/checkout-session-idempotency-key-reused.error.js';
+import { CheckoutSessionCacheError } from './errors/checkout-session-cache.error.js';
+import { CheckoutSessionSoldOutError } from './errors/checkout-session-sold-out.error.js';
 import { CheckoutSessionValidationError } from './errors/checkout-session-validation.error.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import type {
@@ -286,6 +288,7 @@ describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => 
         // either way the session is gone now.
         expect([null, { ...created, status: 'CONFIRMING' }]).toContainEqual(updated);
         await expect(cache.getById(created.id)).resolves.toBeNull();
+        await expect(cache.held({ eventId, priceId: 'standard' })).resolves.toBe(0);
       }
       await expectCount({ eventId }, { sessions: 0, quantity: 0 });
     });
@@ -358,6 +361,155 @@ describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => 
       ['an unknown field', { eventId: 'e', pattern: '.*' }],
     ])('rejects %s with a validation error', async (_case, query) => {
       await expect(cache.count(query as never)).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+    });
+  });
+
+  describe('holds', () => {
+    const pair = () => ({ eventId, priceId: 'standard' });
+    /** What a refused create must carry. */
+    const soldOut = (requested: number, available: number) =>
+      expect.objectContaining({ name: 'CheckoutSessionSoldOutError', eventId, priceId: 'standard', requested, available });
+    /** Latest release of an expired hold: 2 % of the TTL, at least 1 s (docs/holds.md). */
+    const RELEASE_BOUND_MS = Math.max(1000, 0.02 * TTL_HOURS * HOUR);
+
+    it('creates while the hold fits in maxHeld and refuses with what is available when it does not', async () => {
+      await cache.create(input({ quantity: 3 }), { maxHeld: 5 });
+      const error = await cache.create(input({ quantity: 3 }), { maxHeld: 5 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CheckoutSessionSoldOutError);
+      expect(error).toBeInstanceOf(CheckoutSessionCacheError);
+      expect(error).toEqual(soldOut(3, 2));
+      await cache.create(input({ quantity: 2 }), { maxHeld: 5 });
+      await expect(cache.held(pair())).resolves.toBe(5);
+      await expect(cache.create(input({ quantity: 1 }), { maxHeld: 5 })).rejects.toEqual(soldOut(1, 0));
+      await expect(cache.create(input({ quantity: 6 }), { maxHeld: 5 })).rejects.toEqual(soldOut(6, 0));
+      await expect(cache.held(pair())).resolves.toBe(5);
+      await expectCount({ eventId }, { sessions: 2, quantity: 5 });
+    });
+
+    it('refuses when maxHeld is lowered under what is held, and counts creates without maxHeld as held', async () => {
+      await cache.create(input({ quantity: 3 }));
+      await expect(cache.create(input({ quantity: 1 }), { maxHeld: 2 })).rejects.toEqual(soldOut(1, 0));
+      await expect(cache.create(input({ quantity: 2 }), { maxHeld: 4 })).rejects.toEqual(soldOut(2, 1));
+      await cache.create(input({ quantity: 1 }), { maxHeld: 4 });
+      await expect(cache.held(pair())).resolves.toBe(4);
+      await expect(cache.create(input({ quantity: 1 }), { maxHeld: 0 })).rejects.toEqual(soldOut(1, 0));
+    });
+
+    it('sells out exactly under hundreds of racing one-ticket creates, and never refuses while tickets are free', async () => {
+      const results = await Promise.allSettled(Array.from({ length: 200 }, () => cache.create(input({ quantity: 1 }), { maxHeld: 60 })));
+      const created = results.filter((r) => r.status === 'fulfilled');
+      const refused = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      expect(created).toHaveLength(60);
+      for (const reason of refused) expect(reason).toEqual(soldOut(1, 0));
+      await expect(cache.held(pair())).resolves.toBe(60);
+    });
+
+    it('never holds more than maxHeld under racing creates of mixed quantities', async () => {
+      const quantities = Array.from({ length: 150 }, (_, i) => (i * 7) % 4 + 1);
+      const results = await Promise.allSettled(quantities.map((quantity) => cache.create(input({ quantity }), { maxHeld: 100 })));
+      let holding = 0;
+      results.forEach((result, i) => {
+        if (result.status === 'fulfilled') holding += quantities[i]!;
+        else {
+          // A refusal only when the hold did not fit at that moment.
+          expect(result.reason).toBeInstanceOf(CheckoutSessionSoldOutError);
+          expect((result.reason as CheckoutSessionSoldOutError).available).toBeLessThan(quantities[i]!);
+        }
+      });
+      expect(holding).toBeLessThanOrEqual(100);
+      expect(holding).toBeGreaterThan(100 - 4); // refusals are for want of room: at most 3 tickets stay free
+      await expect(cache.held(pair())).resolves.toBe(holding);
+    });
+
+    it('releases on cancel, complete and delete at once, and keeps the hold from CONFIRMING back to CREATED', async () => {
+      const cancelled = await cache.create(input({ quantity: 1 }), { maxHeld: 10 });
+      const completed = await cache.create(input({ quantity: 2 }), { maxHeld: 10 });
+      const deleted = await cache.create(input({ quantity: 3 }), { maxHeld: 10 });
+      const back = await cache.create(input({ quantity: 4 }), { maxHeld: 10 });
+      await expect(cache.held(pair())).resolves.toBe(10);
+      await cache.updateStatus(back.id, 'CONFIRMING');
+      await cache.updateStatus(back.id, 'CREATED');
+      await expect(cache.held(pair())).resolves.toBe(10);
+      await cache.updateStatus(cancelled.id, 'CANCELLED');
+      await expect(cache.held(pair())).resolves.toBe(9);
+      await cache.updateStatus(completed.id, 'CONFIRMING');
+      await cache.updateStatus(completed.id, 'COMPLETED');
+      await expect(cache.held(pair())).resolves.toBe(7);
+      await cache.deleteById(deleted.id);
+      await expect(cache.held(pair())).resolves.toBe(4);
+      // Deleting or cancelling what holds nothing releases nothing.
+      await cache.deleteById(cancelled.id);
+      await cache.deleteById(completed.id);
+      await expect(cache.updateStatus(cancelled.id, 'CANCELLED')).resolves.toBeNull();
+      await expect(cache.held(pair())).resolves.toBe(4);
+      await cache.create(input({ quantity: 6 }), { maxHeld: 10 });
+      await expect(cache.held(pair())).resolves.toBe(10);
+    });
+
+    it('releases an expired hold within the bound, never before expiresAt', async () => {
+      const created = await cache.create(input({ quantity: 4 }), { maxHeld: 4 });
+      clock.set(created.expiresAt.getTime() - 1);
+      await expect(cache.held(pair())).resolves.toBe(4);
+      await expect(cache.create(input({ quantity: 1 }), { maxHeld: 4 })).rejects.toEqual(soldOut(1, 0));
+      clock.set(created.expiresAt.getTime() + RELEASE_BOUND_MS);
+      await expect(cache.held(pair())).resolves.toBe(0);
+      // Racing creates after the expiry release the old hold once, and then fill the room exactly.
+      const results = await Promise.allSettled(Array.from({ length: 12 }, () => cache.create(input({ quantity: 1 }), { maxHeld: 4 })));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(4);
+      await expect(cache.held(pair())).resolves.toBe(4);
+      // Ending an expired hold releases nothing more.
+      await expect(cache.updateStatus(created.id, 'CANCELLED')).resolves.toBeNull();
+      await cache.deleteById(created.id);
+      await expect(cache.held(pair())).resolves.toBe(4);
+    });
+
+    it('holds once for a create replayed with its idempotency key, even once the limit is reached', async () => {
+      const key = `hold-${eventId}`;
+      const first = await cache.create(input({ quantity: 2 }), { idempotencyKey: key, maxHeld: 2 });
+      const retries = await Promise.all(Array.from({ length: 5 }, () => cache.create(input({ quantity: 2 }), { idempotencyKey: key, maxHeld: 2 })));
+      for (const retry of retries) expect(retry.id).toBe(first.id);
+      await expect(cache.held(pair())).resolves.toBe(2);
+    });
+
+    it('never releases twice when a delete, a cancel and a completion race', async () => {
+      for (let round = 0; round < 8; round++) {
+        const created = await cache.create(input({ quantity: 2 }), { maxHeld: 2 });
+        await cache.updateStatus(created.id, 'CONFIRMING');
+        await Promise.allSettled([cache.deleteById(created.id), cache.updateStatus(created.id, 'CANCELLED'), cache.updateStatus(created.id, 'COMPLETED')]);
+        await expect(cache.held(pair())).resolves.toBe(0);
+        await cache.deleteById(created.id);
+      }
+      await expect(cache.held(pair())).resolves.toBe(0);
+    });
+
+    it('counts several statuses, and held counts only CREATED and CONFIRMING', async () => {
+      const a = await cache.create(input({ quantity: 1 }));
+      const b = await cache.create(input({ quantity: 2 }));
+      const c = await cache.create(input({ quantity: 4 }));
+      await cache.create(input({ quantity: 8 }));
+      await cache.updateStatus(a.id, 'CONFIRMING');
+      await cache.updateStatus(b.id, 'CANCELLED');
+      await cache.updateStatus(c.id, 'CONFIRMING');
+      await cache.updateStatus(c.id, 'COMPLETED');
+      await expectCount({ eventId, status: ['CREATED', 'CONFIRMING'] }, { sessions: 2, quantity: 9 });
+      await expectCount({ eventId, status: ['COMPLETED', 'CANCELLED', 'COMPLETED'] }, { sessions: 2, quantity: 6 });
+      await expectCount({ eventId, priceId: 'standard', status: 'CANCELLED' }, { sessions: 1, quantity: 2 });
+      await expectCount({ eventId }, { sessions: 4, quantity: 15 });
+      await expect(cache.held(pair())).resolves.toBe(9);
+      await expect(cache.held({ eventId, priceId: 'other' })).resolves.toBe(0);
+    });
+
+    it.each<[string, () => Promise<unknown>]>([
+      ['a negative maxHeld', () => cache.create(input(), { maxHeld: -1 })],
+      ['a fractional maxHeld', () => cache.create(input(), { maxHeld: 1.5 })],
+      ['maxHeld as a string', () => cache.create(input(), { maxHeld: '5' as never })],
+      ['held without priceId', () => cache.held({ eventId } as never)],
+      ['held with an unknown field', () => cache.held({ ...pair(), status: 'CREATED' } as never)],
+      ['count with an empty status list', () => cache.count({ eventId, status: [] })],
+      ['count with an unknown status in the list', () => cache.count({ eventId, status: ['CREATED', 'PAID' as never] })],
+    ])('rejects %s with a validation error', async (_case, call) => {
+      await expect(call()).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+      await expect(cache.held(pair())).resolves.toBe(0);
     });
   });
 

@@ -93,17 +93,37 @@ export const newCheckoutSessionSchema = z.strictObject(
 
 /** Options of `create`. */
 export const checkoutSessionCreateOptionsSchema = z.strictObject(
-  { idempotencyKey: identifier.optional() },
+  {
+    idempotencyKey: identifier.optional(),
+    maxHeld: z
+      .number({ error: 'must be a number' })
+      .int('must be an integer')
+      .min(0, 'must be ≥ 0')
+      .max(Number.MAX_SAFE_INTEGER, 'must be a safe integer')
+      .optional(),
+  },
   strictObjectErrors('unknown option(s)', 'options must be an object'),
 );
 
-/** Query of `count`: `eventId` is required. */
+/** Query of `count`: `eventId` is required; `status` is one status or a non-empty list, parsed to a list. */
 export const checkoutSessionCountQuerySchema = z.strictObject(
   {
     eventId: identifier,
     priceId: identifier.optional(),
-    status: checkoutSessionStatusSchema.optional(),
+    status: z
+      .preprocess(
+        (status) => (typeof status === 'string' ? [status] : status),
+        z.array(checkoutSessionStatusSchema, { error: 'must be a status or a list of statuses' }).min(1, 'must not be an empty list'),
+      )
+      .transform((statuses) => [...new Set(statuses)])
+      .optional(),
   },
+  strictObjectErrors('unknown field(s)', 'query must be an object'),
+);
+
+/** Query of `held`: one event/price. */
+export const checkoutSessionHeldQuerySchema = z.strictObject(
+  { eventId: identifier, priceId: identifier },
   strictObjectErrors('unknown field(s)', 'query must be an object'),
 );
 

@@ -4,6 +4,7 @@ import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './check
 import {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
+  checkoutSessionHeldQuerySchema,
   checkoutSessionIdArgsSchema,
   checkoutSessionStatusArgsSchema,
   newCheckoutSessionSchema,
@@ -11,6 +12,8 @@ import {
 } from './checkout-session-cache.schemas.js';
 import { CheckoutSessionConflictError } from './errors/checkout-session-conflict.error.js';
 import { CheckoutSessionIdempotencyKeyReusedError } from './errors/checkout-session-idempotency-key-reused.error.js';
+import { CheckoutSessionSoldOutError } from './errors/checkout-session-sold-out.error.js';
+import { holdBucketOf } from './checkout-session-cache.holds.js';
 import { sameJson } from './checkout-session-cache.utils.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import type { CheckoutSessionClock } from './interfaces/checkout-session-clock.interface.js';
@@ -20,6 +23,7 @@ import type {
   CheckoutSessionCount,
   CheckoutSessionCreateOptions,
   CheckoutSessionCountQuery,
+  CheckoutSessionHeldQuery,
   CheckoutSessionStatus,
   NewCheckoutSession,
 } from './interfaces/checkout-session.interface.js';
@@ -46,7 +50,7 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
 
   async create(input: NewCheckoutSession, options: CheckoutSessionCreateOptions = {}): Promise<CheckoutSession> {
     const valid = parseOrThrow(newCheckoutSessionSchema, input);
-    const { idempotencyKey } = parseOrThrow(checkoutSessionCreateOptionsSchema, options);
+    const { idempotencyKey, maxHeld } = parseOrThrow(checkoutSessionCreateOptionsSchema, options);
     const createdAt = this.clock.now();
     const session: CheckoutSession = {
       id: randomUUID(),
@@ -56,9 +60,15 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
       // DynamoDB's TTL attribute holds epoch seconds: both drivers round up to the whole second.
       expiresAt: new Date(Math.ceil((createdAt + this.ttlMs) / 1000) * 1000),
     };
-    const result = await this.store.insert(session, idempotencyKey, createdAt);
-    if (result.outcome === 'created') return session;
-    return this.replay(idempotencyKey!, valid, result.existingId);
+    const result = await this.store.insert(session, { bucket: holdBucketOf(session.expiresAt, this.ttlMs), maxHeld }, idempotencyKey, createdAt);
+    switch (result.outcome) {
+      case 'created':
+        return session;
+      case 'replayed':
+        return this.replay(idempotencyKey!, valid, result.existingId);
+      case 'soldOut':
+        throw new CheckoutSessionSoldOutError(valid.eventId, valid.priceId, valid.quantity, result.available);
+    }
   }
 
   /** The session an earlier create with this key made, provided it was made from the same input and still lives. */
@@ -95,11 +105,15 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
 
   async deleteById(id: string): Promise<void> {
     parseOrThrow(checkoutSessionIdArgsSchema, { id });
-    return this.store.delete(id);
+    return this.store.delete(id, this.clock.now());
   }
 
   async count(query: CheckoutSessionCountQuery): Promise<CheckoutSessionCount> {
     return this.store.count(parseOrThrow(checkoutSessionCountQuerySchema, query), this.clock.now());
+  }
+
+  async held(query: CheckoutSessionHeldQuery): Promise<number> {
+    return this.store.held(parseOrThrow(checkoutSessionHeldQuerySchema, query), this.clock.now());
   }
 
   async ping(): Promise<void> {

@@ -5,6 +5,7 @@ export { checkoutSessionCacheConfig, readCheckoutSessionCacheEnv } from './check
 export {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
+  checkoutSessionHeldQuerySchema,
   checkoutSessionIdSchema,
   checkoutSessionMetadataSchema,
   checkoutSessionStatusSchema,
@@ -22,6 +23,7 @@ export * from './errors/checkout-session-cache-config.error.js';
 export * from './errors/checkout-session-cache.error.js';
 export * from './errors/checkout-session-conflict.error.js';
 export * from './errors/checkout-session-idempotency-key-reused.error.js';
+export * from './errors/checkout-session-sold-out.error.js';
 export * from './errors/checkout-session-store-unavailable.error.js';
 export * from './errors/checkout-session-table-not-found.error.js';
 export * from './errors/checkout-session-validation.error.js';

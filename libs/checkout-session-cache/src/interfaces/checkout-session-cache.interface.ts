@@ -3,6 +3,7 @@ import type {
   CheckoutSessionCreateOptions,
   CheckoutSessionCount,
   CheckoutSessionCountQuery,
+  CheckoutSessionHeldQuery,
   CheckoutSessionStatus,
   NewCheckoutSession,
 } from './checkout-session.interface.js';
@@ -17,19 +18,31 @@ export interface CheckoutSessionCache {
    * Creates a session with a fresh random id, status `CREATED`, `expiresAt = createdAt + TTL`. Never overwrites.
    * With `options.idempotencyKey`, a retry of the same create returns the session the first call made (throws
    * `CheckoutSessionIdempotencyKeyReusedError` when the key was used for different input or its session is gone).
+   * With `options.maxHeld`, creates only if the live holds of the event/price and this one fit in it, atomically;
+   * otherwise throws `CheckoutSessionSoldOutError`. Every create counts in `held` while it holds.
    */
   create(input: NewCheckoutSession, options?: CheckoutSessionCreateOptions): Promise<CheckoutSession>;
   /** The session, or `null` when absent or expired. */
   getById(id: string): Promise<CheckoutSession | null>;
   /**
    * Atomically moves a session to `status`. Returns the updated session, `null` when absent or expired, and throws
-   * `CheckoutSessionConflictError` when the transition is not allowed. Never renews `expiresAt`.
+   * `CheckoutSessionConflictError` when the transition is not allowed. Never renews `expiresAt`. Moving to
+   * `COMPLETED` or `CANCELLED` releases the hold atomically with the change.
    */
   updateStatus(id: string, status: CheckoutSessionStatus): Promise<CheckoutSession | null>;
-  /** Deletes a session; deleting an absent one is not an error. */
+  /** Deletes a session, releasing its hold atomically; deleting an absent one is not an error. */
   deleteById(id: string): Promise<void>;
-  /** Counts live sessions of an event (optionally one price and one status) and sums their `quantity`. */
+  /**
+   * Counts live sessions of an event (optionally one price, and one or several statuses) and sums their `quantity`.
+   * For reporting: on DynamoDB it reads an eventually consistent index. Stock decisions use `maxHeld` and `held`.
+   */
   count(query: CheckoutSessionCountQuery): Promise<CheckoutSessionCount>;
+  /**
+   * Tickets of one event/price held now by live `CREATED`/`CONFIRMING` sessions, strongly consistent (a create that
+   * returned is in it). An expired hold leaves it within the release bound (docs/holds.md). Costs one read, whatever
+   * the number of sessions.
+   */
+  held(query: CheckoutSessionHeldQuery): Promise<number>;
   /** Resolves when the store answers; throws `CheckoutSessionStoreUnavailableError` when not. */
   ping(): Promise<void>;
 }

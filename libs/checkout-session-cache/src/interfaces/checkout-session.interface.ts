@@ -36,6 +36,12 @@ export interface CheckoutSessionCreateOptions {
    * another create with the same key and the same input returns that session instead of creating a second one.
    */
   idempotencyKey?: string;
+  /**
+   * The most tickets of `eventId`/`priceId` that live holds (`CREATED` or `CONFIRMING` sessions) may hold together,
+   * this create included: an app passes `stock − sold`. Decided atomically with the write; a create that does not fit
+   * throws `CheckoutSessionSoldOutError`. Without it the create is not limited, but it still counts as held.
+   */
+  maxHeld?: number;
 }
 
 /** A buyer's temporary hold on tickets while paying. */
@@ -56,11 +62,17 @@ export interface CheckoutSessionCountQuery {
   eventId: string;
   /** Restricts the count to one price. */
   priceId?: string;
-  /** Restricts the count to one status. */
-  status?: CheckoutSessionStatus;
+  /** Restricts the count to one status, or to any of several (`['CREATED', 'CONFIRMING']`). */
+  status?: CheckoutSessionStatus | readonly CheckoutSessionStatus[];
 }
 
-/** Result of a count over live (unexpired) sessions. */
+/** Argument of {@link CheckoutSessionCache.held}: one event/price. */
+export interface CheckoutSessionHeldQuery {
+  eventId: string;
+  priceId: string;
+}
+
+/** Result of a count over live (unexpired) sessions: for reporting; stock decisions use `held` and `maxHeld`. */
 export interface CheckoutSessionCount {
   /** Number of live sessions that match. */
   sessions: number;

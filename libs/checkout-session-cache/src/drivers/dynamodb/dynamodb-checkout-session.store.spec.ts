@@ -52,6 +52,8 @@ describe('DynamoDB driver on DynamoDB Local', () => {
         metadata: { M: { a: { L: [{ N: '1' }, { S: 'b' }] } } },
         createdAt: { N: String(created.createdAt.getTime()) },
         expiresAt: { N: String(created.expiresAt.getTime() / 1000) },
+        // The end of the hold ledger's bucket: 2 % of the 24 h TTL is 1728 s.
+        holdBucket: { N: String(Math.ceil(created.expiresAt.getTime() / 1000 / 1728) * 1728) },
       });
       expect(Number(Item!.expiresAt!.N)).toBe(Math.ceil((created.createdAt.getTime() + 24 * 3_600_000) / 1000));
       expect(Item!.expiresAt!.N).toMatch(/^\d{10}$/);
@@ -196,13 +198,15 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     }
   });
 
-  it('recognises its own write when the SDK retries a create, a keyed create or an update whose response was lost', async () => {
+  it('recognises its own write when the SDK retries a create, a keyed or limited create, an update, a release or a delete whose response was lost', async () => {
     const lossy = rawClient();
-    const lose = new Set(['PutItemCommand', 'UpdateItemCommand', 'TransactWriteItemsCommand']);
+    // Every write's first response is lost after the write landed; the SDK retries the same request.
+    const lost = new WeakSet<object>();
     lossy.middlewareStack.add(
       (next, context) => async (args) => {
         const result = await next(args);
-        if (lose.delete(context.commandName ?? '')) {
+        if (/^(Put|Update|Delete)Item|TransactWriteItems/.test(context.commandName ?? '') && !lost.has(args.input as object)) {
+          lost.add(args.input as object);
           throw Object.assign(new Error('response lost after the write landed'), { name: 'TimeoutError', $metadata: {} });
         }
         return result;
@@ -211,14 +215,21 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     );
     const { module, cache, tableName } = await dynamo({ client: lossy, clock: new ManualClock() });
     try {
+      const held = { eventId: 'lossy', priceId: 'p' };
       const created = await cache.create({ eventId: 'lossy', priceId: 'p', quantity: 2 });
       await expect(cache.updateStatus(created.id, 'CONFIRMING')).resolves.toMatchObject({ id: created.id, status: 'CONFIRMING' });
       const keyed = await cache.create({ eventId: 'lossy', priceId: 'p', quantity: 1 }, { idempotencyKey: 'k-1' });
-      expect(lose.size).toBe(0);
-      await expect(cache.getById(keyed.id)).resolves.toEqual(keyed);
+      const limited = await cache.create({ eventId: 'lossy', priceId: 'p', quantity: 1 }, { maxHeld: 4 });
+      await expect(cache.held(held)).resolves.toBe(4);
+      await expect(cache.create({ eventId: 'lossy', priceId: 'p', quantity: 1 }, { maxHeld: 4 })).rejects.toMatchObject({ available: 0 });
+      await expect(cache.updateStatus(created.id, 'CANCELLED')).resolves.toMatchObject({ id: created.id, status: 'CANCELLED' });
+      await expect(cache.held(held)).resolves.toBe(2);
+      await cache.deleteById(keyed.id);
+      await expect(cache.held(held)).resolves.toBe(1);
+      await expect(cache.getById(limited.id)).resolves.toEqual(limited);
       expect(await settled(() => cache.count({ eventId: 'lossy' }), { sessions: 2, quantity: 3 })).toEqual({ sessions: 2, quantity: 3 });
       const { Items } = await client.send(new ScanCommand({ TableName: tableName, ConsistentRead: true }));
-      expect(Items).toHaveLength(3); // two sessions and one idempotency key record
+      expect(Items).toHaveLength(4); // two sessions, one idempotency key record, one hold ledger
     } finally {
       await module.close();
       lossy.destroy();

@@ -3,21 +3,25 @@ import {
   DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
-  PutCommand,
   QueryCommand,
   TransactWriteCommand,
+  type TransactWriteCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
+import { endedBuckets, type HoldLedger, isHolding, liveHeld } from '../../checkout-session-cache.holds.js';
 import { sameJson } from '../../checkout-session-cache.utils.js';
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { ResolvedCheckoutSessionCacheOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
 import type {
+  CheckoutSessionCountFilter,
+  CheckoutSessionHold,
   CheckoutSessionInsertResult,
   CheckoutSessionStore,
   CheckoutSessionTransitionResult,
@@ -25,7 +29,7 @@ import type {
 import type {
   CheckoutSession,
   CheckoutSessionCount,
-  CheckoutSessionCountQuery,
+  CheckoutSessionHeldQuery,
   CheckoutSessionMetadata,
   CheckoutSessionStatus,
 } from '../../interfaces/checkout-session.interface.js';
@@ -44,11 +48,13 @@ interface CheckoutSessionItem {
   createdAt: number;
   /** Epoch seconds: DynamoDB ignores TTL values in milliseconds or strings. */
   expiresAt: number;
-  /** Token of the last status change, so a change whose response was lost is recognised on the SDK's retry. */
-  transitionId?: string;
+  /** End (epoch seconds) of the ledger bucket that releases the hold; absent on sessions made before holds existed. */
+  holdBucket?: number;
+  /** Tokens of the status changes applied, so a change is recognised on the SDK's retry and never applied twice. */
+  transitions?: Set<string>;
 }
 
-const toItem = (s: CheckoutSession): CheckoutSessionItem => ({
+const toItem = (s: CheckoutSession, holdBucket: number): CheckoutSessionItem => ({
   id: s.id,
   eventId: s.eventId,
   priceId: s.priceId,
@@ -58,6 +64,7 @@ const toItem = (s: CheckoutSession): CheckoutSessionItem => ({
   metadata: s.metadata,
   createdAt: s.createdAt.getTime(),
   expiresAt: s.expiresAt.getTime() / 1000,
+  holdBucket,
 });
 
 const fromItem = (item: CheckoutSessionItem): CheckoutSession => ({
@@ -82,19 +89,60 @@ interface IdempotencyKeyItem {
 /** Prefix of the ids of idempotency key records; session ids are UUIDs, so the two never meet. */
 const IDEMPOTENCY_KEY_PREFIX = 'idempotency#';
 
+/** Id of the hold ledger of an event/price (docs/holds.md); JSON keeps any two pairs apart. */
+const ledgerId = (eventId: string, priceId: string): string => `hold#${JSON.stringify([eventId, priceId])}`;
+
+/** Attribute of a ledger bucket that ends at `bucket` (epoch seconds). */
+const bucketAttribute = (bucket: number): string => `b${bucket}`;
+
+/** A ledger item as a {@link HoldLedger}: `held` and the `b<end>` bucket attributes. */
+function toLedger(item: Record<string, unknown> | undefined): HoldLedger {
+  const buckets = new Map<number, number>();
+  for (const [name, value] of Object.entries(item ?? {})) if (/^b\d+$/.test(name)) buckets.set(Number(name.slice(1)), value as number);
+  return { held: (item?.held as number | undefined) ?? 0, buckets };
+}
+
 /** Epoch seconds `s` such that `expiresAt > s` exactly when `expiresAt × 1000 > nowMs` (expiresAt is whole seconds). */
 const nowSeconds = (nowMs: number): number => Math.floor(nowMs / 1000);
 
+/** How many times a write that lost a race for the same items (a transaction conflict) is tried again. */
+const CONTENTION_RETRIES = 40;
+/** Cap in ms of the randomised pause before such a retry (full jitter, doubling from 5 ms). */
+const CONTENTION_BACKOFF_CAP_MS = 100;
+/** How often, at most, this process tidies the ended buckets of a ledger it writes to. */
+const LEDGER_TIDY_INTERVAL_MS = 60_000;
+
+/** One part of a transaction. */
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+const isNamed = (error: unknown, name: string): boolean => (error as Error | null)?.name === name;
+
 /** The item DynamoDB returned with a failed condition (`ReturnValuesOnConditionCheckFailure: ALL_OLD`), unmarshalled. */
 function conditionFailureItem(error: unknown): CheckoutSessionItem | undefined | null {
-  if ((error as Error | null)?.name !== 'ConditionalCheckFailedException') return null;
+  if (!isNamed(error, 'ConditionalCheckFailedException')) return null;
   const item = (error as { Item?: Parameters<typeof unmarshall>[0] }).Item;
   return item ? (unmarshall(item) as CheckoutSessionItem) : undefined;
 }
 
+/** Why each part of a cancelled transaction failed, or `null` when `error` is not a cancelled transaction. */
+function cancellationReasons(error: unknown): CancellationReason[] | null {
+  if (!isNamed(error, 'TransactionCanceledException')) return null;
+  return (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
+}
+
+/** The item a part of a cancelled transaction failed its condition on (`undefined`: no item), or `null` if it did not. */
+function failedConditionItem<T>(reason: CancellationReason | undefined): T | undefined | null {
+  if (reason?.Code !== 'ConditionalCheckFailed') return null;
+  return reason.Item ? (unmarshall(reason.Item) as T) : undefined;
+}
+
+/** Whether a cancelled transaction lost a race with another one on the same items. */
+const conflicted = (reasons: CancellationReason[]): boolean => reasons.some((reason) => reason.Code === 'TransactionConflict');
+
 /**
  * DynamoDB driver. Every read, count and conditional write treats `expiresAt <= now` as absent, because DynamoDB
- * deletes TTL-expired items lazily. Writes are conditional; no read-modify-write. SDK failures become
+ * deletes TTL-expired items lazily. Writes are conditional; no read-modify-write. Holds live in one ledger item per
+ * event/price, changed in the same transaction as the session (docs/holds.md). SDK failures become
  * {@link CheckoutSessionStoreUnavailableError} (or {@link CheckoutSessionTableNotFoundError}), never `null`.
  */
 export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
@@ -102,6 +150,8 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   private readonly logger = new Logger('CheckoutSessionCache');
   private readonly documents: DynamoDBDocumentClient;
   private readonly table: string;
+  /** When this process last tidied each ledger it wrote to (bounded: cleared when it grows past 10,000). */
+  private readonly tidiedAt = new Map<string, number>();
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -111,73 +161,98 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
-  async insert(session: CheckoutSession, idempotencyKey: string | undefined, now: number): Promise<CheckoutSessionInsertResult> {
-    const item = toItem(session);
-    if (idempotencyKey !== undefined) return this.insertWithKey(item, idempotencyKey, now);
-    try {
-      await this.documents.send(
-        new PutCommand({
+  /**
+   * One transaction: the session (never overwriting), its tickets added to the ledger (only if they fit in
+   * `maxHeld`), and with a key, the key's record (`id = idempotency#<key>`, outside the count index, same TTL). The
+   * SDK's retries reuse the transaction's ClientRequestToken, and a retry that finds the session it wrote reports it
+   * created, so a lost response never holds twice.
+   */
+  async insert(
+    session: CheckoutSession,
+    hold: CheckoutSessionHold,
+    idempotencyKey: string | undefined,
+    now: number,
+  ): Promise<CheckoutSessionInsertResult> {
+    const item = toItem(session, hold.bucket);
+    const ledger = ledgerId(session.eventId, session.priceId);
+    const limit = hold.maxHeld === undefined ? undefined : hold.maxHeld - session.quantity;
+    const transactItems: TransactItem[] = [
+      {
+        Put: {
           TableName: this.table,
           Item: item,
           ConditionExpression: 'attribute_not_exists(id)',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { outcome: 'created' };
-    } catch (error) {
-      const existing = conditionFailureItem(error);
-      if (existing === null) throw this.storeError('create', error);
-      // The SDK retried a put whose first attempt landed: the item is ours, the create succeeded.
-      if (existing !== undefined && sameJson(existing, item)) return { outcome: 'created' };
-      throw new CheckoutSessionAlreadyExistsError(session.id);
+        },
+      },
+      {
+        Update: {
+          TableName: this.table,
+          Key: { id: ledger },
+          UpdateExpression: 'ADD held :quantity, #bucket :quantity',
+          // Conditions cannot add: compare `held` with the precomputed `maxHeld − quantity`. A missing ledger holds 0.
+          ...(limit !== undefined && {
+            ConditionExpression: limit >= 0 ? 'attribute_not_exists(held) OR held <= :limit' : 'held <= :limit',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+          ExpressionAttributeNames: { '#bucket': bucketAttribute(hold.bucket) },
+          ExpressionAttributeValues: { ':quantity': session.quantity, ...(limit !== undefined && { ':limit': limit }) },
+        },
+      },
+    ];
+    if (idempotencyKey !== undefined) {
+      const keyItem: IdempotencyKeyItem = { id: `${IDEMPOTENCY_KEY_PREFIX}${idempotencyKey}`, sessionId: item.id, expiresAt: item.expiresAt };
+      transactItems.push({
+        Put: {
+          TableName: this.table,
+          Item: keyItem,
+          // An expired record that TTL has not deleted yet no longer holds the key.
+          ConditionExpression: 'attribute_not_exists(id) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': nowSeconds(now) },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
     }
-  }
-
-  /**
-   * Writes the session and the key's record (`id = idempotency#<key>`, outside the count index, same TTL) in one
-   * transaction. The SDK's retries reuse the transaction's ClientRequestToken, so a retried write is not applied twice.
-   */
-  private async insertWithKey(item: CheckoutSessionItem, idempotencyKey: string, now: number): Promise<CheckoutSessionInsertResult> {
-    const keyItem: IdempotencyKeyItem = { id: `${IDEMPOTENCY_KEY_PREFIX}${idempotencyKey}`, sessionId: item.id, expiresAt: item.expiresAt };
-    try {
-      await this.documents.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.table, Item: item, ConditionExpression: 'attribute_not_exists(id)' } },
-            {
-              Put: {
-                TableName: this.table,
-                Item: keyItem,
-                // An expired record that TTL has not deleted yet no longer holds the key.
-                ConditionExpression: 'attribute_not_exists(id) OR expiresAt <= :now',
-                ExpressionAttributeValues: { ':now': nowSeconds(now) },
-                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-              },
-            },
-          ],
-        }),
-      );
-      return { outcome: 'created' };
-    } catch (error) {
-      if ((error as Error | null)?.name !== 'TransactionCanceledException') throw this.storeError('create', error);
-      const [sessionReason, keyReason] = (error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [];
-      if (keyReason?.Code === 'ConditionalCheckFailed' && keyReason.Item) {
-        return { outcome: 'replayed', existingId: (unmarshall(keyReason.Item) as IdempotencyKeyItem).sessionId };
+    for (let retry = 0; ; retry++) {
+      try {
+        await this.documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
+        await this.tidy(ledger, now);
+        return { outcome: 'created' };
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons === null) throw this.storeError('create', error);
+        const [sessionReason, ledgerReason, keyReason] = reasons;
+        const claimed = failedConditionItem<IdempotencyKeyItem>(keyReason);
+        if (claimed) return { outcome: 'replayed', existingId: claimed.sessionId };
+        const existing = failedConditionItem<CheckoutSessionItem>(sessionReason);
+        if (existing !== null) {
+          // The SDK retried a transaction whose first attempt landed: the item is ours, the create succeeded.
+          if (existing !== undefined && sameJson(existing, item)) return { outcome: 'created' };
+          throw new CheckoutSessionAlreadyExistsError(session.id);
+        }
+        const full = failedConditionItem<Record<string, unknown>>(ledgerReason);
+        if (full !== null) {
+          const current = toLedger(full);
+          const ended = endedBuckets(current, now);
+          if (ended.length === 0) return { outcome: 'soldOut', available: Math.max(0, hold.maxHeld! - current.held) };
+          // Expired holds still counted: release them, then decide again.
+          await this.releaseEnded(ledger, ended);
+        } else if (!conflicted(reasons)) throw this.storeError('create', error);
+        await this.contend(retry, 'create', error);
       }
-      if (sessionReason?.Code === 'ConditionalCheckFailed') throw new CheckoutSessionAlreadyExistsError(item.id);
-      // TransactionConflict: another create with the same key is in flight; a retry will replay it.
-      throw this.storeError('create', error);
     }
   }
 
   async get(id: string, now: number): Promise<CheckoutSession | null> {
-    const result = await this.run('getById', () =>
-      this.documents.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: this.options.consistentRead })),
-    );
-    const item = result.Item as CheckoutSessionItem | undefined;
+    const item = await this.read(id, 'getById', this.options.consistentRead);
     return item && item.expiresAt > nowSeconds(now) ? fromItem(item) : null;
   }
 
+  /**
+   * A change between holding statuses is one conditional UpdateItem. A change that ends the hold (to `COMPLETED` or
+   * `CANCELLED`) reads the session for its quantity and bucket, then writes the status and the release in one
+   * transaction conditioned on the status read, so a concurrent change makes it read again rather than release twice.
+   */
   async transition(
     id: string,
     from: readonly CheckoutSessionStatus[],
@@ -185,60 +260,152 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     now: number,
   ): Promise<CheckoutSessionTransitionResult> {
     const transitionId = randomUUID();
-    const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-    try {
-      const result = await this.documents.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { id },
-          UpdateExpression: 'SET #status = :to, transitionId = :transitionId',
-          ConditionExpression: `attribute_exists(id) AND expiresAt > :now AND #status IN (${Object.keys(fromValues).join(', ')})`,
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':to': to, ':transitionId': transitionId, ':now': nowSeconds(now), ...fromValues },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return { outcome: 'updated', session: fromItem(result.Attributes as CheckoutSessionItem) };
-    } catch (error) {
-      const old = conditionFailureItem(error);
-      if (old === null) throw this.storeError('updateStatus', error);
-      if (old === undefined || old.expiresAt <= nowSeconds(now)) return { outcome: 'absent' };
-      // The SDK retried an update whose first attempt landed: the change is ours.
-      if (old.transitionId === transitionId) return { outcome: 'updated', session: fromItem(old) };
-      return { outcome: 'conflict', current: old.status };
+    const change = {
+      TableName: this.table,
+      Key: { id },
+      UpdateExpression: 'SET #status = :to ADD transitions :transition',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    };
+    // A late duplicate of this very change (same token) never applies again, whatever happened in between.
+    const fresh = 'attribute_exists(id) AND expiresAt > :now AND NOT contains(transitions, :transitionId)';
+    const values = { ':to': to, ':transition': new Set([transitionId]), ':transitionId': transitionId, ':now': nowSeconds(now) };
+    /** What a session read or returned by a failed condition means for this change; `undefined`: go on with it. */
+    const outcome = (item: CheckoutSessionItem | undefined): CheckoutSessionTransitionResult | undefined => {
+      if (item?.transitions?.has(transitionId)) return { outcome: 'updated', session: fromItem(item) };
+      if (item === undefined || item.expiresAt <= nowSeconds(now)) return { outcome: 'absent' };
+      if (!from.includes(item.status)) return { outcome: 'conflict', current: item.status };
+      return undefined;
+    };
+
+    if (isHolding(to)) {
+      const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
+      try {
+        const result = await this.documents.send(
+          new UpdateCommand({
+            ...change,
+            ConditionExpression: `${fresh} AND #status IN (${Object.keys(fromValues).join(', ')})`,
+            ExpressionAttributeValues: { ...values, ...fromValues },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { outcome: 'updated', session: fromItem(result.Attributes as CheckoutSessionItem) };
+      } catch (error) {
+        const old = conditionFailureItem(error);
+        if (old === null) throw this.storeError('updateStatus', error);
+        // The condition failed, so the change can only be ours (a retry), absent or a conflict.
+        return outcome(old) ?? { outcome: 'conflict', current: old!.status };
+      }
+    }
+
+    let item = await this.read(id, 'updateStatus', true);
+    for (let retry = 0; ; retry++) {
+      const decided = outcome(item);
+      if (decided) return decided;
+      const session = item!;
+      const update = {
+        ...change,
+        ConditionExpression: `${fresh} AND #status = :current`,
+        ExpressionAttributeValues: { ...values, ':current': session.status },
+      };
+      try {
+        if (session.holdBucket === undefined) {
+          // Made before holds existed: nothing to release.
+          await this.documents.send(new UpdateCommand(update));
+        } else {
+          await this.documents.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, this.release(session)] }));
+        }
+        return { outcome: 'updated', session: fromItem({ ...session, status: to }) };
+      } catch (error) {
+        const single = conditionFailureItem(error);
+        const reasons = cancellationReasons(error);
+        if (single !== null) item = single;
+        else if (reasons === null) throw this.storeError('updateStatus', error);
+        else if (failedConditionItem(reasons[1]) !== null) {
+          // The bucket was released already: by the ledger's clock, the session has expired.
+          return { outcome: 'absent' };
+        } else {
+          const changed = failedConditionItem<CheckoutSessionItem>(reasons[0]);
+          if (changed !== null) item = changed;
+          else if (!conflicted(reasons)) throw this.storeError('updateStatus', error);
+          else await this.contend(retry, 'updateStatus', error);
+        }
+      }
     }
   }
 
-  async delete(id: string): Promise<void> {
-    await this.run('deleteById', () => this.documents.send(new DeleteCommand({ TableName: this.table, Key: { id } })));
+  /**
+   * Deletes a live holding session and releases its hold in one transaction conditioned on the status read; any
+   * other session (ended, expired, or made before holds existed) is deleted alone.
+   */
+  async delete(id: string, now: number): Promise<void> {
+    for (let retry = 0; ; retry++) {
+      const item = await this.read(id, 'deleteById', true);
+      if (!item) return;
+      try {
+        if (item.holdBucket !== undefined && item.expiresAt > nowSeconds(now) && isHolding(item.status)) {
+          await this.documents.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                {
+                  Delete: {
+                    TableName: this.table,
+                    Key: { id },
+                    ConditionExpression: '#status = :current AND expiresAt > :now',
+                    ExpressionAttributeNames: { '#status': 'status' },
+                    ExpressionAttributeValues: { ':current': item.status, ':now': nowSeconds(now) },
+                  },
+                },
+                this.release(item),
+              ],
+            }),
+          );
+          return;
+        }
+        await this.documents.send(new DeleteCommand({ TableName: this.table, Key: { id } }));
+        return;
+      } catch (error) {
+        const reasons = cancellationReasons(error);
+        if (reasons === null) throw this.storeError('deleteById', error);
+        if (failedConditionItem(reasons[1]) !== null) {
+          // Its bucket was released already (expired by the ledger's clock): delete the session alone.
+          await this.run('deleteById', () => this.documents.send(new DeleteCommand({ TableName: this.table, Key: { id } })));
+          return;
+        }
+        // The session changed since it was read (or was deleted): read it again.
+        if (failedConditionItem(reasons[0]) === null) {
+          if (!conflicted(reasons)) throw this.storeError('deleteById', error);
+          await this.contend(retry, 'deleteById', error);
+        }
+      }
+    }
   }
 
-  async count(query: CheckoutSessionCountQuery, now: number): Promise<CheckoutSessionCount> {
-    const values: Record<string, string | number> = { ':eventId': query.eventId, ':now': nowSeconds(now) };
+  async count(filter: CheckoutSessionCountFilter, now: number): Promise<CheckoutSessionCount> {
+    const values: Record<string, string | number> = { ':eventId': filter.eventId, ':now': nowSeconds(now) };
     let keyCondition = 'eventId = :eventId';
-    let filter = 'expiresAt > :now';
-    if (query.priceId !== undefined) {
+    let condition = 'expiresAt > :now';
+    if (filter.priceId !== undefined) {
       keyCondition += ' AND priceId = :priceId';
-      values[':priceId'] = query.priceId;
+      values[':priceId'] = filter.priceId;
     }
-    if (query.status !== undefined) {
-      filter += ' AND #status = :status';
-      values[':status'] = query.status;
+    if (filter.status !== undefined) {
+      const statusValues = Object.fromEntries(filter.status.map((status, i) => [`:status${i}`, status]));
+      condition += ` AND #status IN (${Object.keys(statusValues).join(', ')})`;
+      Object.assign(values, statusValues);
     }
     const result = { sessions: 0, quantity: 0 };
     let startKey: Record<string, unknown> | undefined;
     do {
-      // A page stops at 1 MB read before the filter applies: follow LastEvaluatedKey to the end.
       const page = await this.run('count', () =>
         this.documents.send(
           new QueryCommand({
             TableName: this.table,
             IndexName: EVENT_PRICE_INDEX_NAME,
             KeyConditionExpression: keyCondition,
-            FilterExpression: filter,
+            FilterExpression: condition,
             ProjectionExpression: 'quantity',
-            ...(query.status !== undefined && { ExpressionAttributeNames: { '#status': 'status' } }),
+            ...(filter.status !== undefined && { ExpressionAttributeNames: { '#status': 'status' } }),
             ExpressionAttributeValues: values,
             ExclusiveStartKey: startKey,
             Limit: this.options.queryPageSize,
@@ -252,6 +419,80 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return result;
+  }
+
+  /** One strongly consistent GetItem of the ledger, whatever the number of sessions. */
+  async held(query: CheckoutSessionHeldQuery, now: number): Promise<number> {
+    const ledger = await this.run('held', () =>
+      this.documents.send(new GetCommand({ TableName: this.table, Key: { id: ledgerId(query.eventId, query.priceId) }, ConsistentRead: true })),
+    );
+    return liveHeld(toLedger(ledger.Item), now);
+  }
+
+  /** The ledger half of a transaction that ends a live session's hold: only while its bucket is still there. */
+  private release(session: CheckoutSessionItem): TransactItem {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { id: ledgerId(session.eventId, session.priceId) },
+        UpdateExpression: 'ADD held :release, #bucket :release',
+        ConditionExpression: 'attribute_exists(#bucket)',
+        ExpressionAttributeNames: { '#bucket': bucketAttribute(session.holdBucket!) },
+        ExpressionAttributeValues: { ':release': -session.quantity },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /**
+   * Takes ended buckets out of a ledger: `held` drops by their tickets and the buckets go, conditioned on each bucket
+   * still holding what was read, so two processes never release one twice. Losing that race is fine: the caller
+   * reads again.
+   */
+  private async releaseEnded(ledger: string, ended: [bucket: number, tickets: number][]): Promise<void> {
+    const names = Object.fromEntries(ended.map(([bucket], i) => [`#b${i}`, bucketAttribute(bucket)]));
+    const values = Object.fromEntries(ended.map(([, tickets], i) => [`:b${i}`, tickets]));
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { id: ledger },
+          UpdateExpression: `ADD held :released REMOVE ${Object.keys(names).join(', ')}`,
+          ConditionExpression: Object.keys(names).map((name, i) => `${name} = :b${i}`).join(' AND '),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ...values, ':released': -ended.reduce((sum, [, tickets]) => sum + tickets, 0) },
+        }),
+      );
+    } catch (error) {
+      if (!isNamed(error, 'ConditionalCheckFailedException') && !isNamed(error, 'TransactionConflictException')) {
+        throw this.storeError('release expired holds', error);
+      }
+    }
+  }
+
+  /**
+   * Keeps a ledger small: about once a minute per process and ledger, after a create, releases the buckets that
+   * have ended (a ledger then holds about 51 buckets with a 24 h TTL, docs/holds.md).
+   */
+  private async tidy(ledger: string, now: number): Promise<void> {
+    if (now - (this.tidiedAt.get(ledger) ?? -Infinity) < LEDGER_TIDY_INTERVAL_MS) return;
+    if (this.tidiedAt.size >= 10_000) this.tidiedAt.clear();
+    this.tidiedAt.set(ledger, now);
+    const current = await this.run('create', () => this.documents.send(new GetCommand({ TableName: this.table, Key: { id: ledger } })));
+    const ended = endedBuckets(toLedger(current.Item), now);
+    if (ended.length > 0) await this.releaseEnded(ledger, ended);
+  }
+
+  /** Pauses before another try of a write that lost a race (full jitter); gives up after {@link CONTENTION_RETRIES}. */
+  private async contend(retry: number, operation: string, error: unknown): Promise<void> {
+    if (retry >= CONTENTION_RETRIES) throw this.storeError(operation, error);
+    await sleep(Math.random() * Math.min(CONTENTION_BACKOFF_CAP_MS, 5 * 2 ** retry));
+  }
+
+  /** The session item with this id (expired ones included), or `undefined`. */
+  private async read(id: string, operation: string, consistent: boolean): Promise<CheckoutSessionItem | undefined> {
+    const result = await this.run(operation, () => this.documents.send(new GetCommand({ TableName: this.table, Key: { id }, ConsistentRead: consistent })));
+    return result.Item as CheckoutSessionItem | undefined;
   }
 
   async ping(): Promise<void> {

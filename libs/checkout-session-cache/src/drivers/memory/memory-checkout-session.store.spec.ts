@@ -15,6 +15,9 @@ const session = (clock: ManualClock, overrides: Partial<CheckoutSession> = {}): 
   ...overrides,
 });
 
+/** A hold released an hour from now: these tests are about sessions, not holds (the contract suite covers those). */
+const HOLD = { bucket: Math.ceil(Date.now() / 1000) + 3600 };
+
 describe('MemoryCheckoutSessionStore', () => {
   let clock: ManualClock;
   let store: MemoryCheckoutSessionStore;
@@ -30,10 +33,10 @@ describe('MemoryCheckoutSessionStore', () => {
 
   it('sweeps expired sessions, oldest first, and keeps live ones', async () => {
     const first = session(clock);
-    await store.insert(first, undefined, clock.now());
+    await store.insert(first, HOLD, undefined, clock.now());
     clock.advance(5_000);
     const second = session(clock);
-    await store.insert(second, undefined, clock.now());
+    await store.insert(second, HOLD, undefined, clock.now());
 
     clock.set(first.expiresAt.getTime());
     expect(store.sweep()).toBe(1);
@@ -67,7 +70,7 @@ describe('MemoryCheckoutSessionStore', () => {
     try {
       store = new MemoryCheckoutSessionStore(clock, 1_000);
       await store.init();
-      await store.insert(session(clock), undefined, clock.now());
+      await store.insert(session(clock), HOLD, undefined, clock.now());
       clock.advance(10_000);
       jest.advanceTimersByTime(1_000);
       expect(store.size).toBe(0);
@@ -78,8 +81,8 @@ describe('MemoryCheckoutSessionStore', () => {
   });
 
   it('counts by reading only the sessions of the event asked for, never walking the whole store', async () => {
-    for (let i = 0; i < 500; i++) await store.insert(session(clock, { eventId: 'busy-event' }), undefined, clock.now());
-    await store.insert(session(clock, { eventId: 'quiet-event', quantity: 4 }), undefined, clock.now());
+    for (let i = 0; i < 500; i++) await store.insert(session(clock, { eventId: 'busy-event' }), HOLD, undefined, clock.now());
+    await store.insert(session(clock, { eventId: 'quiet-event', quantity: 4 }), HOLD, undefined, clock.now());
     const sessions = (store as unknown as { sessions: Map<string, CheckoutSession> }).sessions;
     const spies = (['get', 'values', 'entries', 'keys', 'forEach', Symbol.iterator] as const).map((method) =>
       jest.spyOn(Map.prototype as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>, method),
@@ -97,8 +100,8 @@ describe('MemoryCheckoutSessionStore', () => {
 
   it('drops emptied index entries so deleted events leave nothing behind', async () => {
     const only = session(clock, { eventId: 'gone' });
-    await store.insert(only, undefined, clock.now());
-    await store.delete(only.id);
+    await store.insert(only, HOLD, undefined, clock.now());
+    await store.delete(only.id, clock.now());
     expect((store as unknown as { index: Map<string, unknown> }).index.has('gone')).toBe(false);
   });
 });

@@ -1,6 +1,9 @@
+import { endedBuckets, isHolding } from '../../checkout-session-cache.holds.js';
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
 import type { CheckoutSessionClock } from '../../interfaces/checkout-session-clock.interface.js';
 import type {
+  CheckoutSessionCountFilter,
+  CheckoutSessionHold,
   CheckoutSessionInsertResult,
   CheckoutSessionStore,
   CheckoutSessionTransitionResult,
@@ -8,7 +11,7 @@ import type {
 import type {
   CheckoutSession,
   CheckoutSessionCount,
-  CheckoutSessionCountQuery,
+  CheckoutSessionHeldQuery,
   CheckoutSessionStatus,
 } from '../../interfaces/checkout-session.interface.js';
 
@@ -21,10 +24,20 @@ const copy = (session: CheckoutSession): CheckoutSession => ({
 });
 const isLive = (session: CheckoutSession, now: number): boolean => session.expiresAt.getTime() > now;
 
+/** The hold ledger of one event/price: as in docs/holds.md, `held` is the sum of the buckets. */
+interface MemoryHoldLedger {
+  held: number;
+  buckets: Map<number, number>;
+}
+
+/** Key of the ledger of an event/price (JSON keeps any two pairs apart). */
+const ledgerKey = (eventId: string, priceId: string): string => JSON.stringify([eventId, priceId]);
+
 /**
  * In-memory driver for local development and tests. State belongs to the instance (two modules never share it).
  * Every operation runs synchronously between awaits, so each check-and-set is atomic. Sessions are indexed by
- * event and price so `count` reads only the sessions of that event; expired ones are swept on a timer.
+ * event and price so `count` reads only the sessions of that event; expired ones are swept on a timer. Holds are kept
+ * in a ledger per event/price with the same buckets as the DynamoDB driver, so `held` reads no session.
  */
 export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
   readonly driver = 'memory';
@@ -34,6 +47,9 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
   private readonly idempotencyKeys = new Map<string, { id: string; expiresAt: number }>();
   /** eventId → priceId → ids. */
   private readonly index = new Map<string, Map<string, Set<string>>>();
+  /** Hold ledgers by event/price, and the bucket each stored session's hold is released with. */
+  private readonly ledgers = new Map<string, MemoryHoldLedger>();
+  private readonly holdBuckets = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -41,11 +57,28 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
     private readonly sweepIntervalMs: number,
   ) {}
 
-  async insert(session: CheckoutSession, idempotencyKey: string | undefined, now: number): Promise<CheckoutSessionInsertResult> {
+  async insert(
+    session: CheckoutSession,
+    hold: CheckoutSessionHold,
+    idempotencyKey: string | undefined,
+    now: number,
+  ): Promise<CheckoutSessionInsertResult> {
     if (this.sessions.has(session.id)) throw new CheckoutSessionAlreadyExistsError(session.id);
     if (idempotencyKey !== undefined) {
       const claimed = this.idempotencyKeys.get(idempotencyKey);
       if (claimed && claimed.expiresAt > now) return { outcome: 'replayed', existingId: claimed.id };
+    }
+    const key = ledgerKey(session.eventId, session.priceId);
+    const ledger = this.ledgers.get(key) ?? { held: 0, buckets: new Map<number, number>() };
+    this.releaseEnded(ledger, now);
+    if (hold.maxHeld !== undefined && ledger.held + session.quantity > hold.maxHeld) {
+      return { outcome: 'soldOut', available: Math.max(0, hold.maxHeld - ledger.held) };
+    }
+    ledger.held += session.quantity;
+    ledger.buckets.set(hold.bucket, (ledger.buckets.get(hold.bucket) ?? 0) + session.quantity);
+    this.ledgers.set(key, ledger);
+    this.holdBuckets.set(session.id, hold.bucket);
+    if (idempotencyKey !== undefined) {
       // Re-inserting moves the key to the end, keeping the map in expiry order for the sweep.
       this.idempotencyKeys.delete(idempotencyKey);
       this.idempotencyKeys.set(idempotencyKey, { id: session.id, expiresAt: session.expiresAt.getTime() });
@@ -73,18 +106,46 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
     const session = this.sessions.get(id);
     if (!session || !isLive(session, now)) return { outcome: 'absent' };
     if (!from.includes(session.status)) return { outcome: 'conflict', current: session.status };
+    if (isHolding(session.status) && !isHolding(to)) this.release(session);
     session.status = to;
     return { outcome: 'updated', session: copy(session) };
   }
 
-  async delete(id: string): Promise<void> {
+  async delete(id: string, now: number): Promise<void> {
     const session = this.sessions.get(id);
-    if (session) this.remove(session);
+    if (!session) return;
+    // An expired hold is released by its bucket, not here.
+    if (isLive(session, now) && isHolding(session.status)) this.release(session);
+    this.remove(session);
+  }
+
+  async held(query: CheckoutSessionHeldQuery, now: number): Promise<number> {
+    const ledger = this.ledgers.get(ledgerKey(query.eventId, query.priceId));
+    if (!ledger) return 0;
+    this.releaseEnded(ledger, now);
+    return ledger.held;
+  }
+
+  /** Takes a live session's tickets out of its ledger (its bucket has not ended: the bucket ends at or after it). */
+  private release(session: CheckoutSession): void {
+    const ledger = this.ledgers.get(ledgerKey(session.eventId, session.priceId))!;
+    const bucket = this.holdBuckets.get(session.id)!;
+    ledger.held -= session.quantity;
+    ledger.buckets.set(bucket, ledger.buckets.get(bucket)! - session.quantity);
+  }
+
+  /** Releases the buckets of `ledger` that have ended at `now`. */
+  private releaseEnded(ledger: MemoryHoldLedger, now: number): void {
+    for (const [bucket, tickets] of endedBuckets(ledger, now)) {
+      ledger.held -= tickets;
+      ledger.buckets.delete(bucket);
+    }
   }
 
   private remove(session: CheckoutSession): void {
     const id = session.id;
     this.sessions.delete(id);
+    this.holdBuckets.delete(id);
     const prices = this.index.get(session.eventId);
     const ids = prices?.get(session.priceId);
     ids?.delete(id);
@@ -92,14 +153,14 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
     if (prices?.size === 0) this.index.delete(session.eventId);
   }
 
-  async count(query: CheckoutSessionCountQuery, now: number): Promise<CheckoutSessionCount> {
-    const prices = this.index.get(query.eventId);
-    const groups = query.priceId === undefined ? [...(prices?.values() ?? [])] : [prices?.get(query.priceId) ?? []];
+  async count(filter: CheckoutSessionCountFilter, now: number): Promise<CheckoutSessionCount> {
+    const prices = this.index.get(filter.eventId);
+    const groups = filter.priceId === undefined ? [...(prices?.values() ?? [])] : [prices?.get(filter.priceId) ?? []];
     const result = { sessions: 0, quantity: 0 };
     for (const ids of groups) {
       for (const id of ids) {
         const session = this.sessions.get(id)!;
-        if (!isLive(session, now) || (query.status !== undefined && session.status !== query.status)) continue;
+        if (!isLive(session, now) || (filter.status !== undefined && !filter.status.includes(session.status))) continue;
         result.sessions += 1;
         result.quantity += session.quantity;
       }
@@ -120,7 +181,7 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
   }
 
   /**
-   * Removes expired sessions (and idempotency keys), oldest first, and stops at the first live one: the TTL is fixed, so insertion order is
+   * Removes expired sessions (and idempotency keys, and ended hold buckets), oldest first, and stops at the first live one: the TTL is fixed, so insertion order is
    * expiry order. Should the wall clock step back, a few sessions are swept one sweep late; reads never see them,
    * because every read checks `expiresAt` itself. Returns how many were removed.
    */
@@ -135,6 +196,10 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
     for (const [key, claim] of this.idempotencyKeys) {
       if (claim.expiresAt > now) break;
       this.idempotencyKeys.delete(key);
+    }
+    for (const [key, ledger] of this.ledgers) {
+      this.releaseEnded(ledger, now);
+      if (ledger.buckets.size === 0) this.ledgers.delete(key);
     }
     return removed;
   }
