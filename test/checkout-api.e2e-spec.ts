@@ -200,6 +200,7 @@ describe('checkout-api when the store fails (dynamodb driver)', () => {
       await expect503(await http().patch(`/checkout-sessions/${ABSENT}`).send({ status: 'CANCELLED' }));
       await expect503(await http().delete(`/checkout-sessions/${ABSENT}`));
       await expect503(await http().get('/checkout-sessions/count').query({ eventId: 'e' }));
+      await expect503(await http().get('/checkout-sessions/held').query({ eventId: 'e', priceId: 'p' }));
       const health = await http().get('/health').expect(503);
       expect(health.body).toMatchObject({ status: 'error', error: { checkoutSessionCache: { status: 'down', error: expect.stringMatching(/^CheckoutSession\w+Error$/) } } });
       expect(JSON.stringify(health.body)).not.toContain('127.0.0.1');
@@ -215,7 +216,78 @@ describe('checkout-api start-up', () => {
     ['CHECKOUT_SESSION_TTL_HOURS', '0'],
     ['CHECKOUT_SESSION_TTL_HOURS', 'soon'],
     ['PORT', 'eighty'],
+    ['CHECKOUT_API_STOCK', '{"e1":'],
+    ['CHECKOUT_API_STOCK', '[1,2]'],
+    ['CHECKOUT_API_STOCK', '{"e1":{"p1":-1}}'],
+    ['CHECKOUT_API_STOCK', '{"e1":{"p1":2.5}}'],
+    ['CHECKOUT_API_STOCK', '{"e1":5}'],
   ])('stops when %s=%j, naming the variable', async (name, value) => {
     await expect(createTestApp({ [name]: value })).rejects.toThrow(name);
+  });
+
+  it('says where CHECKOUT_API_STOCK is wrong', async () => {
+    await expect(createTestApp({ CHECKOUT_API_STOCK: '{"e1":{"p1":"ten"}}' })).rejects.toThrow('CHECKOUT_API_STOCK["e1"]["p1"] tickets must be a number');
+  });
+});
+
+describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driver) => {
+  let app: NestExpressApplication;
+  const http = () => request(app.getHttpServer() as App);
+  const eventId = `on-sale-${driver}`;
+
+  beforeAll(async () => {
+    app = await createTestApp(appEnv(driver, { CHECKOUT_API_STOCK: JSON.stringify({ [eventId]: { ga: 20, vip: 3 } }) }));
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('gives 100 racing buyers of 20 tickets exactly 20 holds, and 409 with what is available to the rest', async () => {
+    const responses = await Promise.all(Array.from({ length: 100 }, () => http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 })));
+    expect(responses.filter((r) => r.status === 201)).toHaveLength(20);
+    const refused = responses.filter((r) => r.status !== 201);
+    expect(refused).toHaveLength(80);
+    for (const response of refused) {
+      expect(response.status).toBe(409);
+      expect(response.body.message).toBe(`Only 0 ticket(s) available to hold for event ${eventId}, price ga: 1 requested`);
+    }
+    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 20, available: 0 });
+    // A cancelled hold frees its ticket at once.
+    await http().patch(`/checkout-sessions/${responses.find((r) => r.status === 201)!.body.id}`).send({ status: 'CANCELLED' }).expect(200);
+    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 19, available: 1 });
+    await http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 }).expect(201);
+  });
+
+  it('limits each listed price on its own, and leaves pairs that are not listed unlimited', async () => {
+    await http().post('/checkout-sessions').send({ eventId, priceId: 'vip', quantity: 2 }).expect(201);
+    const refused = await http().post('/checkout-sessions').send({ eventId, priceId: 'vip', quantity: 2 }).expect(409);
+    expect(refused.body.message).toContain('Only 1 ticket(s) available');
+    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'vip' }).expect(200, { held: 2, available: 1 });
+    await http().post('/checkout-sessions').send({ eventId, priceId: 'unlisted', quantity: 1000 }).expect(201);
+    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'unlisted' }).expect(200, { held: 1000 });
+  });
+
+  it('replays a keyed create without holding twice', async () => {
+    const body = { eventId, priceId: 'keyed', quantity: 2 };
+    const first = await http().post('/checkout-sessions').set('Idempotency-Key', `hold-${driver}`).send(body).expect(201);
+    const retry = await http().post('/checkout-sessions').set('Idempotency-Key', `hold-${driver}`).send(body).expect(201);
+    expect(retry.body.id).toBe(first.body.id);
+    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'keyed' }).expect(200, { held: 2 });
+  });
+
+  it('counts several statuses, repeated or comma-separated', async () => {
+    const countEvent = `statuses-${driver}`;
+    const a = await http().post('/checkout-sessions').send({ eventId: countEvent, priceId: 'p', quantity: 1 }).expect(201);
+    await http().post('/checkout-sessions').send({ eventId: countEvent, priceId: 'p', quantity: 2 }).expect(201);
+    await http().patch(`/checkout-sessions/${a.body.id}`).send({ status: 'CANCELLED' }).expect(200);
+    await expectHttpCount(app, { eventId: countEvent, status: ['CREATED', 'CONFIRMING'] }, { sessions: 1, quantity: 2 });
+    await expectHttpCount(app, { eventId: countEvent, status: 'CREATED,CANCELLED' }, { sessions: 2, quantity: 3 });
+    await http().get('/checkout-sessions/count').query({ eventId: countEvent, status: 'CREATED,PAID' }).expect(400);
+  });
+
+  it('answers 400 for a held query without priceId', async () => {
+    const response = await http().get('/checkout-sessions/held').query({ eventId }).expect(400);
+    expect(response.body.message).toEqual(['priceId: is required']);
   });
 });

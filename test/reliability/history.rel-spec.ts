@@ -31,6 +31,7 @@ const FAULT_MIX: Fault[] = [
   { kind: 'throttle' },
   { kind: 'latency', ms: 400 },
   { kind: 'blackhole' },
+  { kind: 'lose-response' },
 ];
 
 /** The fault schedule: blocks of requests that share a fault kind; each request of a block meets it with this probability. */
@@ -67,6 +68,8 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
     );
     const eventId = `history-${seed}`;
     const models: SessionModel[] = [];
+    /** The price of each session: the ledger of each price is checked against its sessions at the end. */
+    const priceOf = new Map<string, string>();
     const pendingCreates: { idempotencyKey: string; quantity: number }[] = [];
     const tally = { operations: 0, acknowledged: 0, unavailable: 0, conflicts: 0 };
 
@@ -91,6 +94,7 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
             (session) => {
               tally.acknowledged += 1;
               const created = new SessionModel(session.id, quantity);
+              priceOf.set(session.id, session.priceId);
               mine.push(created);
               models.push(created);
             },
@@ -143,6 +147,7 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
     for (const { idempotencyKey, quantity } of pendingCreates) {
       const w = Number(/^w(\d+)/.exec(idempotencyKey)![1]);
       const session = await cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey });
+      priceOf.set(session.id, session.priceId);
       models.push(new SessionModel(session.id, quantity));
     }
     for (const model of models) model.read((await cache.getById(model.id))?.status ?? null);
@@ -154,6 +159,11 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
     expect(new Set(models.map((m) => m.id)).size).toBe(models.length);
     const expected = { sessions: live.length, quantity: live.reduce((sum, m) => sum + m.quantity, 0) };
     expect(await settled(() => cache.count({ eventId }), expected)).toEqual(expected);
+    // Each price's ledger holds exactly what its CREATED and CONFIRMING sessions hold: no release lost or doubled.
+    for (const priceId of ['p0', 'p1']) {
+      const holding = live.filter((m) => priceOf.get(m.id) === priceId && (m.possible.has('CREATED') || m.possible.has('CONFIRMING')));
+      await expect(cache.held({ eventId, priceId })).resolves.toBe(holding.reduce((sum, m) => sum + m.quantity, 0));
+    }
 
     const injected = Object.values(proxy.injected).reduce((a, b) => a + b, 0);
     expect(injected).toBeGreaterThan(20);

@@ -12,7 +12,9 @@ export type Fault =
   /** Answers with this HTTP status and a DynamoDB-style JSON error (500 InternalServerError, 503 ServiceUnavailable). */
   | { kind: 'http'; status: 500 | 503 }
   /** Answers 400 ThrottlingException, as DynamoDB does when throttling. */
-  | { kind: 'throttle' };
+  | { kind: 'throttle' }
+  /** Passes the request on, so the write lands, then cuts the connection instead of passing the response back. */
+  | { kind: 'lose-response' };
 
 const ERROR_TYPES: Record<number, string> = { 500: 'InternalServerError', 503: 'ServiceUnavailable' };
 
@@ -106,11 +108,17 @@ export class FaultProxy {
     this.track(upstream);
     // A black-holed client keeps waiting after its upstream connection is gone.
     let holding = false;
+    // The request of this connection met `lose-response`: its answer is dropped and the connection cut.
+    let losing = false;
     upstream.on('close', () => holding || client.destroy());
     client.on('close', () => upstream.destroy());
     upstream.on('data', (chunk: Buffer) => {
       const fault = this.fault;
-      if (fault.kind === 'latency') setTimeout(() => client.write(chunk), fault.ms);
+      if (losing) {
+        losing = false;
+        client.destroy();
+        upstream.destroy();
+      } else if (fault.kind === 'latency') setTimeout(() => client.write(chunk), fault.ms);
       else client.write(chunk);
     });
     client.on('data', (chunk: Buffer) => {
@@ -143,6 +151,10 @@ export class FaultProxy {
         case 'throttle':
           client.end(httpError(400, 'ThrottlingException', 'Bad Request'));
           upstream.destroy();
+          break;
+        case 'lose-response':
+          losing = true;
+          upstream.write(chunk);
           break;
       }
     });

@@ -4,6 +4,7 @@ import {
   CheckoutSessionCacheError,
   CheckoutSessionConflictError,
   CheckoutSessionIdempotencyKeyReusedError,
+  CheckoutSessionSoldOutError,
   CheckoutSessionStoreUnavailableError,
   CheckoutSessionValidationError,
 } from '@ticketoffice/checkout-session-cache';
@@ -13,7 +14,8 @@ import type { Response } from 'express';
 const RETRY_AFTER_SECONDS = 1;
 
 /**
- * Maps the library's errors to HTTP: validation 400; transition not allowed, id taken or idempotency key reused 409;
+ * Maps the library's errors to HTTP: validation 400; transition not allowed, id taken, idempotency key reused or not
+ * enough tickets free (the message says how many are available) 409;
  * store unavailable 503 (with `Retry-After`).
  */
 @Catch(CheckoutSessionCacheError)
@@ -27,7 +29,8 @@ export class CheckoutSessionErrorsFilter implements ExceptionFilter {
     } else if (
       error instanceof CheckoutSessionConflictError ||
       error instanceof CheckoutSessionAlreadyExistsError ||
-      error instanceof CheckoutSessionIdempotencyKeyReusedError
+      error instanceof CheckoutSessionIdempotencyKeyReusedError ||
+      error instanceof CheckoutSessionSoldOutError
     ) {
       this.send(response, HttpStatus.CONFLICT, 'Conflict', error.message);
     } else if (error instanceof CheckoutSessionStoreUnavailableError) {

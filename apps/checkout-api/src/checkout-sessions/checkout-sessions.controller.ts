@@ -6,9 +6,12 @@ import {
   type CheckoutSessionCache,
   type CheckoutSessionCount,
   type CheckoutSessionCountQuery,
+  type CheckoutSessionHeldQuery,
+  type CheckoutSessionStatus,
   type NewCheckoutSession,
 } from '@ticketoffice/checkout-session-cache';
 import { z } from 'zod';
+import { CheckoutStockService } from './checkout-stock.service.js';
 
 /** Body of `PATCH /checkout-sessions/:id`. */
 const updateStatusSchema = z.strictObject(
@@ -16,23 +19,48 @@ const updateStatusSchema = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'body must be a JSON object') },
 );
 
+/** Answer of `GET /checkout-sessions/held`: tickets held, and for a pair listed in the stock, what can still be held. */
+export interface HeldResponse {
+  held: number;
+  available?: number;
+}
+
 /**
- * `/checkout-sessions`: create, read, change status, delete and count sessions. Bodies, queries and ids are
- * validated once, by the library (its `CheckoutSessionValidationError` becomes 400 in the errors filter).
+ * `/checkout-sessions`: create, read, change status, delete, count sessions and read what is held. Bodies, queries
+ * and ids are validated once, by the library (its `CheckoutSessionValidationError` becomes 400 in the errors filter).
  */
 @Controller('checkout-sessions')
 export class CheckoutSessionsController {
-  constructor(@InjectCheckoutSessionCache() private readonly cache: CheckoutSessionCache) {}
+  constructor(
+    @InjectCheckoutSessionCache() private readonly cache: CheckoutSessionCache,
+    private readonly stock: CheckoutStockService,
+  ) {}
 
-  /** An `Idempotency-Key` header makes retries safe: the same key and body return the first call's session. */
+  /**
+   * An `Idempotency-Key` header makes retries safe: the same key and body return the first call's session. For a
+   * pair listed in `CHECKOUT_API_STOCK`, the hold is limited to its stock (409 when not enough is free).
+   */
   @Post()
   create(@Body() body: NewCheckoutSession, @Headers('idempotency-key') idempotencyKey?: string): Promise<CheckoutSession> {
-    return this.cache.create(body, idempotencyKey === undefined ? {} : { idempotencyKey });
+    const maxHeld = this.stock.maxHeld(body?.eventId, body?.priceId);
+    return this.cache.create(body, {
+      ...(idempotencyKey !== undefined && { idempotencyKey }),
+      ...(maxHeld !== undefined && { maxHeld }),
+    });
   }
 
+  /** `status` may repeat (`status=CREATED&status=CONFIRMING`) or list statuses separated by commas. */
   @Get('count')
   count(@Query() query: CheckoutSessionCountQuery): Promise<CheckoutSessionCount> {
-    return this.cache.count(query);
+    const { status } = query;
+    return this.cache.count(typeof status === 'string' && status.includes(',') ? { ...query, status: status.split(',') as CheckoutSessionStatus[] } : query);
+  }
+
+  @Get('held')
+  async held(@Query() query: CheckoutSessionHeldQuery): Promise<HeldResponse> {
+    const held = await this.cache.held(query);
+    const maxHeld = this.stock.maxHeld(query.eventId, query.priceId);
+    return maxHeld === undefined ? { held } : { held, available: Math.max(0, maxHeld - held) };
   }
 
   @Get(':id')
