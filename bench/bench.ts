@@ -2,7 +2,7 @@
 // Local on a free port, the built sample app), warms up, measures, prints tables and writes bench/results/latest.json.
 // Every comparison is a ratio measured in this run, interleaved, with medians (see bench/measure.ts).
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
@@ -21,12 +21,14 @@ import {
   type CheckoutSessionCacheModuleOptions,
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { holdBucketSeconds } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
+import { dynamoDbHoldsBenchmark, memoryHoldsBenchmark } from './holds.js';
 import { compare, percentile, runBatch, type Side, type Summary } from './measure.js';
 
 const quick = process.argv.includes('--quick');
 const config = quick
-  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15 }
-  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30 };
+  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15, heldLive: [1, 1000, 10_000] }
+  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30, heldLive: [1, 1000, 100_000] };
 const CONCURRENCY = [1, 32];
 const OPERATIONS = ['create', 'getById', 'updateStatus', 'count', 'deleteById'] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -37,6 +39,8 @@ const SCALING_TABLE = 'bench-scaling';
 const COUNT_EVENT = 'bench-count';
 const COUNT_EVENT_SESSIONS = 20;
 const TTL_MS = 24 * 3_600_000;
+/** The hold ledger's bucket width for a 24 h TTL (2 % of it), as the driver computes it. */
+const HOLD_BUCKET_SECONDS = holdBucketSeconds(TTL_MS);
 const APP_MAIN = 'dist/apps/checkout-api/apps/checkout-api/src/main.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -96,9 +100,24 @@ function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Pro
       prepare: none,
       op: () => {
         const now = Date.now();
-        const item = { id: randomUUID(), ...input('raw-create'), status: 'CREATED', createdAt: now, expiresAt: Math.ceil((now + TTL_MS) / 1000) };
+        const expiresAt = Math.ceil((now + TTL_MS) / 1000);
+        const holdBucket = Math.ceil(expiresAt / HOLD_BUCKET_SECONDS) * HOLD_BUCKET_SECONDS;
+        const item = { id: randomUUID(), ...input('raw-create'), status: 'CREATED', createdAt: now, expiresAt, holdBucket };
         return documents.send(
-          new PutCommand({ TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
+              {
+                Update: {
+                  TableName: TABLE,
+                  Key: { id: `hold#${JSON.stringify(['raw-create', 'p'])}` },
+                  UpdateExpression: 'ADD held :quantity, #bucket :quantity',
+                  ExpressionAttributeNames: { '#bucket': `b${holdBucket}` },
+                  ExpressionAttributeValues: { ':quantity': item.quantity },
+                },
+              },
+            ],
+          }),
         );
       },
     },
@@ -110,10 +129,13 @@ function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Pro
           new UpdateCommand({
             TableName: TABLE,
             Key: { id: ids[i] },
-            UpdateExpression: 'SET #status = :to, transitionId = :transitionId',
-            ConditionExpression: 'attribute_exists(id) AND expiresAt > :now AND #status IN (:from0)',
+            UpdateExpression: 'SET #status = :to ADD transitions :transition',
+            ConditionExpression: 'attribute_exists(id) AND expiresAt > :now AND NOT contains(transitions, :transitionId) AND #status IN (:from0)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':to': 'CONFIRMING', ':transitionId': randomUUID(), ':now': nowSeconds(), ':from0': 'CREATED' },
+            ExpressionAttributeValues: (() => {
+              const transitionId = randomUUID();
+              return { ':to': 'CONFIRMING', ':transition': new Set([transitionId]), ':transitionId': transitionId, ':now': nowSeconds(), ':from0': 'CREATED' };
+            })(),
             ReturnValues: 'ALL_NEW',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
@@ -142,7 +164,38 @@ function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Pro
         return quantity;
       },
     },
-    deleteById: { prepare: seed, op: (ids, i) => documents.send(new DeleteCommand({ TableName: TABLE, Key: { id: ids[i] } })) },
+    deleteById: {
+      prepare: seed,
+      // As the driver does for a live holding session: read it, then delete it and release its hold in one transaction.
+      op: async (ids, i) => {
+        const { Item: item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { id: ids[i] }, ConsistentRead: true }));
+        return documents.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Delete: {
+                  TableName: TABLE,
+                  Key: { id: ids[i] },
+                  ConditionExpression: '#status = :current AND expiresAt > :now',
+                  ExpressionAttributeNames: { '#status': 'status' },
+                  ExpressionAttributeValues: { ':current': item!.status, ':now': nowSeconds() },
+                },
+              },
+              {
+                Update: {
+                  TableName: TABLE,
+                  Key: { id: `hold#${JSON.stringify([item!.eventId, item!.priceId])}` },
+                  UpdateExpression: 'ADD held :release, #bucket :release',
+                  ConditionExpression: 'attribute_exists(#bucket)',
+                  ExpressionAttributeNames: { '#bucket': `b${item!.holdBucket}` },
+                  ExpressionAttributeValues: { ':release': -item!.quantity },
+                },
+              },
+            ],
+          }),
+        );
+      },
+    },
   };
 }
 
@@ -399,6 +452,11 @@ async function main(): Promise<void> {
     log('measuring count scaling (loading unrelated sessions)…');
     const scaling = await countScaling(endpoint);
 
+    // 5. Holds: limited vs plain creates, held latency by live holds.
+    log('measuring holds (limited creates, held)…');
+    const holdsConfig = { rounds: config.rounds, n: config.n, live: config.heldLive, samples: config.countSamples };
+    const holds = { dynamodb: await dynamoDbHoldsBenchmark(endpoint, holdsConfig), memory: await memoryHoldsBenchmark({ ...holdsConfig, n: config.memoryN }) };
+
     const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
     const largestU = config.unrelated.at(-1)!;
     // A ratio short of 0.95 by less than the A/A calibration's distance from 1 cannot be told from noise.
@@ -411,6 +469,7 @@ async function main(): Promise<void> {
       httpDynamodbAtLeast1000ReqPerSecP99Under100Ms: verdict(httpDynamo.reqPerSec >= 1000 && httpDynamo.p99Ms < 100 && httpDynamo.errors === 0),
       httpMemoryAtLeast5000ReqPerSec: verdict(httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0),
       countCostFollowsLiveNotUnrelated: verdict(config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0))),
+      heldReadsOneItemWhateverTheHolds: verdict(holds.dynamodb.held.every((row) => row.requestsPerCall === 1)),
     };
     const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
       results: Record<number, Record<Operation, T>>,
@@ -429,6 +488,7 @@ async function main(): Promise<void> {
       http: { memory: httpMemory, dynamodb: httpDynamo },
       countScaling: scaling.rows,
       countScalingExpiredSameKey: scaling.expiredSameKey,
+      holds,
       memoryFootprint: footprint,
       targets,
       machine: { cpus: cpus().length, node: process.version, when: new Date().toISOString() },
@@ -477,6 +537,19 @@ async function main(): Promise<void> {
     log(
       `  same event/price with 100 live + 1000 expired (not yet deleted by TTL): p50 ${scaling.expiredSameKey.p50Ms} ms, ` +
         `${scaling.expiredSameKey.itemsRead} items read`,
+    );
+    printTable(
+      'limited creates (maxHeld) vs plain creates, same run, concurrency 32',
+      ['driver', 'limited ops/s', 'limited p99 ms', 'plain ops/s', 'plain p99 ms', 'ratio'],
+      (['dynamodb', 'memory'] as const).map((driver) => {
+        const r = holds[driver].limitedVsPlain;
+        return [driver, r.limited.opsPerSec, r.limited.p99Ms, r.plain.opsPerSec, r.plain.p99Ms, r.ratio];
+      }),
+    );
+    printTable(
+      'held({ eventId, priceId }) by live holds of the pair',
+      ['driver', 'live holds', 'p50 ms', 'p99 ms', 'requests per call'],
+      (['dynamodb', 'memory'] as const).flatMap((driver) => holds[driver].held.map((r) => [driver, r.live, r.p50Ms, r.p99Ms, r.requestsPerCall])),
     );
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
     printTable(`targets${quick ? ' (--quick: few rounds, read the full run for the verdict)' : ''}`, ['target', 'verdict'], Object.entries(targets));

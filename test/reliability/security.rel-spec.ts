@@ -139,10 +139,15 @@ describe('the least-privilege IAM policy in docs/iam/app-policy.json', () => {
       await cache.ping();
       const session = await cache.create({ eventId: 'iam', priceId: 'p', quantity: 1 });
       await cache.create({ eventId: 'iam', priceId: 'p', quantity: 1 }, { idempotencyKey: 'iam-key' });
+      const limited = await cache.create({ eventId: 'iam', priceId: 'p', quantity: 1 }, { maxHeld: 3 });
+      await cache.create({ eventId: 'iam', priceId: 'p', quantity: 1 }, { maxHeld: 3 }).catch(() => undefined);
       await cache.getById(session.id);
       await cache.updateStatus(session.id, 'CONFIRMING');
+      await cache.updateStatus(limited.id, 'CANCELLED');
       await cache.count({ eventId: 'iam', priceId: 'p' });
+      await cache.held({ eventId: 'iam', priceId: 'p' });
       await cache.deleteById(session.id);
+      await cache.deleteById(limited.id);
     } finally {
       await module.close();
       client.destroy();
