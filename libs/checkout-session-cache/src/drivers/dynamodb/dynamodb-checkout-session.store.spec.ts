@@ -236,6 +236,45 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     }
   });
 
+  it('resolves transaction conflicts (contention on a hot ledger) inside the library: never sold out, never unavailable', async () => {
+    const contended = rawClient();
+    // The first two tries of every transaction are cancelled as DynamoDB cancels one that lost a race on an item.
+    const tries = new Map<string, number>();
+    contended.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'TransactWriteItemsCommand') {
+          const parts = (args.input as { TransactItems: unknown[] }).TransactItems;
+          const key = JSON.stringify(parts);
+          const seen = (tries.get(key) ?? 0) + 1;
+          tries.set(key, seen);
+          if (seen <= 2) {
+            throw Object.assign(new Error('Transaction cancelled'), {
+              name: 'TransactionCanceledException',
+              CancellationReasons: parts.map((_, i) => ({ Code: i === 1 ? 'TransactionConflict' : 'None' })),
+              $metadata: {},
+            });
+          }
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'conflictTwice' },
+    );
+    const { module, cache } = await dynamo({ client: contended });
+    try {
+      const created = await cache.create({ eventId: 'contended', priceId: 'p', quantity: 2 }, { maxHeld: 2 });
+      const keyed = await cache.create({ eventId: 'contended', priceId: 'k', quantity: 1 }, { idempotencyKey: 'contended-key' });
+      await expect(cache.updateStatus(created.id, 'CANCELLED')).resolves.toMatchObject({ status: 'CANCELLED' });
+      await cache.deleteById(keyed.id);
+      await expect(cache.held({ eventId: 'contended', priceId: 'p' })).resolves.toBe(0);
+      await expect(cache.held({ eventId: 'contended', priceId: 'k' })).resolves.toBe(0);
+      expect([...tries.values()].every((n) => n === 3)).toBe(true);
+      expect(tries.size).toBe(4);
+    } finally {
+      await module.close();
+      contended.destroy();
+    }
+  });
+
   it('destroys the client it created on shutdown, but not one passed in options', async () => {
     const own = await dynamo();
     const ownClient = own.module.get<DynamoDBClient>(CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT);
