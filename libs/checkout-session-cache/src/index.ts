@@ -1,7 +1,7 @@
 export * from './checkout-session-cache.constants.js';
 export * from './checkout-session-cache.decorators.js';
 export * from './checkout-session-cache.module.js';
-export { checkoutSessionCacheConfig, readCheckoutSessionCacheEnv } from './checkout-session-cache.config.js';
+export { readCheckoutSessionCacheEnv } from './checkout-session-cache.config.js';
 export {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
