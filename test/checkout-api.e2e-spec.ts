@@ -75,9 +75,9 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
     await http().get('/checkout-sessions/count').query({ eventId }).expect(200, { sessions: 1, quantity: 2 });
   });
 
-  it('answers GET /health with 200 while the store answers', async () => {
+  it('answers GET /health with 200 while the store answers, naming the driver', async () => {
     const response = await http().get('/health').expect(200);
-    expect(response.body).toMatchObject({ status: 'ok', info: { checkoutSessionCache: { status: 'up' } } });
+    expect(response.body).toMatchObject({ status: 'ok', info: { checkoutSessionCache: { status: 'up', driver } } });
   });
 
   it('answers 404 for an absent id', async () => {
@@ -201,7 +201,7 @@ describe('checkout-api when the store fails (dynamodb driver)', () => {
       await expect503(await http().delete(`/checkout-sessions/${ABSENT}`));
       await expect503(await http().get('/checkout-sessions/count').query({ eventId: 'e' }));
       const health = await http().get('/health').expect(503);
-      expect(health.body).toMatchObject({ status: 'error', error: { checkoutSessionCache: { status: 'down', error: expect.stringMatching(/^CheckoutSession\w+Error$/) } } });
+      expect(health.body).toMatchObject({ status: 'error', error: { checkoutSessionCache: { status: 'down', driver: 'dynamodb', error: expect.stringMatching(/^CheckoutSession\w+Error$/) } } });
       expect(JSON.stringify(health.body)).not.toContain('127.0.0.1');
     } finally {
       await app.close();
@@ -217,5 +217,20 @@ describe('checkout-api start-up', () => {
     ['PORT', 'eighty'],
   ])('stops when %s=%j, naming the variable', async (name, value) => {
     await expect(createTestApp({ [name]: value })).rejects.toThrow(name);
+  });
+
+  it('stops in production when no driver is chosen, naming CHECKOUT_SESSION_CACHE_DRIVER', async () => {
+    await expect(createTestApp({ NODE_ENV: 'production', CHECKOUT_SESSION_CACHE_DRIVER: undefined })).rejects.toThrow(
+      'CHECKOUT_SESSION_CACHE_DRIVER',
+    );
+  });
+
+  it('starts on the memory driver although a DynamoDB variable for another client is invalid', async () => {
+    const app = await createTestApp(appEnv('memory', { DYNAMODB_ENDPOINT: 'dynamodb.internal', DYNAMODB_MAX_ATTEMPTS: 'many' }));
+    try {
+      await request(app.getHttpServer() as App).get('/health').expect(200);
+    } finally {
+      await app.close();
+    }
   });
 });
