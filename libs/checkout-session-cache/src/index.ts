@@ -8,6 +8,7 @@ export {
   checkoutSessionIdSchema,
   checkoutSessionMetadataSchema,
   checkoutSessionStatusSchema,
+  checkoutSessionStatusUpdateSchema,
   newCheckoutSessionSchema,
 } from './checkout-session-cache.schemas.js';
 export { CHECKOUT_SESSION_CACHE_IAM_ACTIONS } from './drivers/dynamodb/dynamodb-checkout-session.iam.js';

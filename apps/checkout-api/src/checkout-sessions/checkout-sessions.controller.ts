@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
 import {
-  checkoutSessionStatusSchema,
+  checkoutSessionStatusUpdateSchema,
   InjectCheckoutSessionCache,
   type CheckoutSession,
   type CheckoutSessionCache,
@@ -8,13 +8,7 @@ import {
   type CheckoutSessionCountQuery,
   type NewCheckoutSession,
 } from '@ticketoffice/checkout-session-cache';
-import { z } from 'zod';
-
-/** Body of `PATCH /checkout-sessions/:id`. */
-const updateStatusSchema = z.strictObject(
-  { status: checkoutSessionStatusSchema },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'body must be a JSON object') },
-);
+import type { z } from 'zod';
 
 /**
  * `/checkout-sessions`: create, read, change status, delete and count sessions. Bodies, queries and ids are
@@ -43,7 +37,7 @@ export class CheckoutSessionsController {
   @Patch(':id')
   async updateStatus(
     @Param('id') id: string,
-    @Body({ schema: updateStatusSchema }) body: z.infer<typeof updateStatusSchema>,
+    @Body({ schema: checkoutSessionStatusUpdateSchema }) body: z.infer<typeof checkoutSessionStatusUpdateSchema>,
   ): Promise<CheckoutSession> {
     return this.found(id, await this.cache.updateStatus(id, body.status));
   }
