@@ -1,4 +1,4 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { bootCache, directClient, ManualClock, testOptions, uniqueTableName } from '../../../../../test/support/checkout-session-cache.harness.js';
 import { faultedTable } from '../../../../../test/support/reliability.harness.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
@@ -63,14 +63,7 @@ describe('DynamoDB health probe (ping)', () => {
       await expect(cache.ping()).rejects.toBeInstanceOf(CheckoutSessionTableNotFoundError);
       expect(sent).toEqual(['GetItemCommand', 'GetItemCommand']);
       const provisioner = directClient();
-      await provisioner.send(
-        new CreateTableCommand({
-          TableName: tableName,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        }),
-      );
+      await ensureCheckoutSessionTable(provisioner, tableName);
       provisioner.destroy();
       await expect(cache.ping()).resolves.toBeUndefined();
       await expect(cache.ping()).resolves.toBeUndefined();
