@@ -1,11 +1,13 @@
 // `npm run test:consumer`: proves the packed library works outside this repo, the way a consuming team uses it.
 // Builds and packs the library, checks the tarball, scaffolds a fresh NestJS 12 app with `nest new` (ESM), installs the
-// tarball there, and boots that app twice: forRoot('memory'), and forRootAsync reading env through ConfigModule on the
-// DynamoDB driver against DynamoDB Local. In each, a service injects the port and runs create → get → updateStatus →
-// count → delete.
+// tarball there, type-checks it under TypeScript's nodenext, node16 and bundler resolution, and boots it twice:
+// forRoot('memory'), and forRootAsync reading env through ConfigModule on the DynamoDB driver against DynamoDB Local.
+// The same sources are then compiled as a CommonJS app (`require()` of the package and of `./health`), which boots on
+// the memory driver and on a DynamoDB client of its own `@aws-sdk/client-dynamodb`, passed in the `client` option. In
+// each boot, a service injects the port and runs create → get → updateStatus → count → delete.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
@@ -63,6 +65,8 @@ try {
   for (const file of readdirSync(join(root, 'test/consumer'))) copyFileSync(join(root, 'test/consumer', file), join(app, 'src', file));
   const tsconfig = JSON.parse(readFileSync(join(app, 'tsconfig.json'), 'utf8'));
   tsconfig.compilerOptions.types = ['node'];
+  tsconfig.compilerOptions.module = 'nodenext';
+  tsconfig.compilerOptions.moduleResolution = 'nodenext';
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(tsconfig, null, 2));
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   assert.equal(manifest.type, 'module', 'nest new scaffolds an ESM app');
@@ -71,17 +75,33 @@ try {
   manifest.dependencies['@ticketoffice/checkout-session-cache'] = `file:${tarball}`;
   manifest.dependencies['@nestjs/config'] = ours.dependencies['@nestjs/config'];
   manifest.dependencies['@nestjs/terminus'] = ours.dependencies['@nestjs/terminus'];
+  // The app's own SDK, for the client it passes in; the library takes it as a peer, so both use this one copy.
+  manifest.dependencies['@aws-sdk/client-dynamodb'] = ours.dependencies['@aws-sdk/client-dynamodb'];
   writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app });
-  run(join(app, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json'], { cwd: app });
+  const tsc = join(app, 'node_modules/.bin/tsc');
+  run(tsc, ['-p', 'tsconfig.build.json'], { cwd: app });
 
-  /** @param {string} mode @param {NodeJS.ProcessEnv} env */
-  const boot = (mode, env = {}) => {
-    const output = run(process.execPath, ['dist/main.js', mode], { cwd: app, env });
+  step('the app has one copy of @aws-sdk/client-dynamodb, its own, which the library uses too', () => {
+    const installed = join(app, 'node_modules/@ticketoffice/checkout-session-cache/node_modules/@aws-sdk/client-dynamodb');
+    assert.ok(!existsSync(installed), 'the library brought a second copy of the SDK');
+    assert.ok(existsSync(join(app, 'node_modules/@aws-sdk/client-dynamodb/package.json')));
+  });
+
+  step("TypeScript finds the package's types (`.` and `./health`) under node16 and bundler resolution too (nodenext: the build)", () => {
+    run(tsc, ['-p', 'tsconfig.build.json', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16'], { cwd: app });
+    run(tsc, ['-p', 'tsconfig.build.json', '--noEmit', '--module', 'preserve', '--moduleResolution', 'bundler'], { cwd: app });
+  });
+
+  /** @param {string} dir @param {string} mode @param {NodeJS.ProcessEnv} env */
+  const bootIn = (dir, mode, env = {}) => {
+    const output = run(process.execPath, ['dist/main.js', mode], { cwd: dir, env });
     const line = output.split('\n').find((l) => l.startsWith('RESULT '));
     assert.ok(line, `no RESULT line in:\n${output}`);
     return { output, result: JSON.parse(line.slice('RESULT '.length)) };
   };
+  /** @param {string} mode @param {NodeJS.ProcessEnv} [env] */
+  const boot = (mode, env) => bootIn(app, mode, env);
   const lifecycle = {
     created: 'CREATED',
     sameOnRead: true,
@@ -101,9 +121,31 @@ try {
   local = dynamo;
   step('forRootAsync + ConfigModule on DynamoDB Local: the lifecycle runs, the health indicator is up, start-up logs say where', () => {
     const { output, result } = boot('dynamodb', { ...DYNAMODB_LOCAL_ENV, SESSIONS_TABLE: 'consumer-sessions', SESSIONS_ENDPOINT: dynamo.endpoint });
-    assert.deepEqual(result, { mode: 'dynamodb', ...lifecycle, health: { checkoutSessionCache: { status: 'up' } } });
+    assert.deepEqual(result, { mode: 'dynamodb', ...lifecycle, health: { checkoutSessionCache: { status: 'up', driver: 'dynamodb' } } });
     assert.match(output, /Using the dynamodb driver/);
     assert.match(output, new RegExp(`DynamoDB table "consumer-sessions", region us-east-1, endpoint ${dynamo.endpoint}`));
+  });
+
+  // The same app as CommonJS: `"type": "commonjs"`, compiled by tsc (nodenext) to require() calls, on the same node_modules.
+  const cjs = join(work, 'consumer-cjs');
+  mkdirSync(cjs);
+  cpSync(join(app, 'src'), join(cjs, 'src'), { recursive: true });
+  for (const file of ['tsconfig.json', 'tsconfig.build.json']) copyFileSync(join(app, file), join(cjs, file));
+  writeFileSync(join(cjs, 'package.json'), JSON.stringify({ ...manifest, name: 'consumer-cjs', type: 'commonjs' }, null, 2));
+  symlinkSync(join(app, 'node_modules'), join(cjs, 'node_modules'), 'dir');
+  run(tsc, ['-p', 'tsconfig.build.json'], { cwd: cjs });
+
+  step("a CommonJS app require()s the package and './health' and runs the lifecycle on the memory driver", () => {
+    assert.match(readFileSync(join(cjs, 'dist/memory.module.js'), 'utf8'), /require\("@ticketoffice\/checkout-session-cache"\)/);
+    assert.match(readFileSync(join(cjs, 'dist/main.js'), 'utf8'), /require\("@ticketoffice\/checkout-session-cache\/health"\)/);
+    const { result } = bootIn(cjs, 'memory');
+    assert.deepEqual(result, { mode: 'memory', ...lifecycle });
+  });
+
+  step("the CommonJS app passes a DynamoDBClient of its own in `client`: the lifecycle runs and the health indicator is up", () => {
+    const { output, result } = bootIn(cjs, 'dynamodb-client', { ...DYNAMODB_LOCAL_ENV, SESSIONS_TABLE: 'consumer-cjs-sessions', SESSIONS_ENDPOINT: dynamo.endpoint });
+    assert.deepEqual(result, { mode: 'dynamodb-client', ...lifecycle, health: { checkoutSessionCache: { status: 'up', driver: 'dynamodb' } } });
+    assert.match(output, /DynamoDB table "consumer-cjs-sessions", the client given in options/);
   });
 } catch (error) {
   results.failed += 1;

@@ -75,9 +75,9 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
     await expectHttpCount(app, { eventId }, { sessions: 1, quantity: 2 });
   });
 
-  it('answers GET /health with 200 while the store answers', async () => {
+  it('answers GET /health with 200 while the store answers, naming the driver', async () => {
     const response = await http().get('/health').expect(200);
-    expect(response.body).toMatchObject({ status: 'ok', info: { checkoutSessionCache: { status: 'up' } } });
+    expect(response.body).toMatchObject({ status: 'ok', info: { checkoutSessionCache: { status: 'up', driver } } });
   });
 
   it('answers 404 for an absent id', async () => {
@@ -139,12 +139,13 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
       await http().delete(`/checkout-sessions/${id}`).expect(400);
     });
 
-    it.each<[string, unknown]>([
-      ['an unknown status', { status: 'PAID' }],
-      ['no status', {}],
-      ['an extra field', { status: 'CANCELLED', expiresAt: 0 }],
-    ])('PATCH with %s → 400', async (_case, body) => {
-      await http().patch(`/checkout-sessions/${ABSENT}`).send(body as object).expect(400);
+    it.each<[string, unknown, string]>([
+      ['an unknown status', { status: 'PAID' }, 'status: must be one of'],
+      ['no status', {}, 'status: must be one of'],
+      ['an extra field', { status: 'CANCELLED', expiresAt: 0 }, 'unknown field(s): expiresAt'],
+    ])('PATCH with %s → 400', async (_case, body, message) => {
+      const response = await http().patch(`/checkout-sessions/${ABSENT}`).send(body as object).expect(400);
+      expect(JSON.stringify(response.body.message)).toContain(message);
     });
 
     it.each<[string, Record<string, string | string[]>]>([
@@ -202,7 +203,7 @@ describe('checkout-api when the store fails (dynamodb driver)', () => {
       await expect503(await http().get('/checkout-sessions/count').query({ eventId: 'e' }));
       await expect503(await http().get('/checkout-sessions/held').query({ eventId: 'e', priceId: 'p' }));
       const health = await http().get('/health').expect(503);
-      expect(health.body).toMatchObject({ status: 'error', error: { checkoutSessionCache: { status: 'down', error: expect.stringMatching(/^CheckoutSession\w+Error$/) } } });
+      expect(health.body).toMatchObject({ status: 'error', error: { checkoutSessionCache: { status: 'down', driver: 'dynamodb', error: expect.stringMatching(/^CheckoutSession\w+Error$/) } } });
       expect(JSON.stringify(health.body)).not.toContain('127.0.0.1');
     } finally {
       await app.close();
@@ -223,6 +224,21 @@ describe('checkout-api start-up', () => {
     ['CHECKOUT_API_STOCK', '{"e1":5}'],
   ])('stops when %s=%j, naming the variable', async (name, value) => {
     await expect(createTestApp({ [name]: value })).rejects.toThrow(name);
+  });
+
+  it('stops in production when no driver is chosen, naming CHECKOUT_SESSION_CACHE_DRIVER', async () => {
+    await expect(createTestApp({ NODE_ENV: 'production', CHECKOUT_SESSION_CACHE_DRIVER: undefined })).rejects.toThrow(
+      'CHECKOUT_SESSION_CACHE_DRIVER',
+    );
+  });
+
+  it('starts on the memory driver although a DynamoDB variable for another client is invalid', async () => {
+    const app = await createTestApp(appEnv('memory', { DYNAMODB_ENDPOINT: 'dynamodb.internal', DYNAMODB_MAX_ATTEMPTS: 'many' }));
+    try {
+      await request(app.getHttpServer() as App).get('/health').expect(200);
+    } finally {
+      await app.close();
+    }
   });
 
   it('says where CHECKOUT_API_STOCK is wrong', async () => {

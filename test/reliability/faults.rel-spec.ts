@@ -133,6 +133,8 @@ describe('sample app under injected faults', () => {
         DYNAMODB_AUTO_CREATE_TABLE: 'false',
         DYNAMODB_MAX_ATTEMPTS: String(FAULT_SETTINGS.maxAttempts),
         DYNAMODB_REQUEST_TIMEOUT_MS: String(FAULT_SETTINGS.requestTimeoutMs),
+        // Each fault is checked right after /health answered 200: probe every time rather than reuse that success.
+        DYNAMODB_PING_CACHE_MS: '0',
       }),
     );
     existing = (await http().post('/checkout-sessions').send({ eventId: 'http-faults', priceId: 'p', quantity: 1 }).expect(201)).body.id;

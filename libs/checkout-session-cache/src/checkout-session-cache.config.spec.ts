@@ -1,10 +1,12 @@
-import { type ConfigurableModuleOptionsFactory, Injectable, Module } from '@nestjs/common';
+import { jest } from '@jest/globals';
+import { type ConfigurableModuleOptionsFactory, Inject, Injectable, Logger, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { withEnv } from '../../../test/support/env.js';
 import { InjectCheckoutSessionCache } from './checkout-session-cache.decorators.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import { readCheckoutSessionCacheEnv, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
 import { CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS } from './checkout-session-cache.constants.js';
+import * as publicApi from './index.js';
 import { CheckoutSessionCacheModule } from './checkout-session-cache.module.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
 import type {
@@ -34,6 +36,8 @@ describe('readCheckoutSessionCacheEnv', () => {
         DYNAMODB_MAX_ATTEMPTS: '4',
         DYNAMODB_REQUEST_TIMEOUT_MS: '750',
         DYNAMODB_AUTO_CREATE_TABLE: 'true',
+        DYNAMODB_VERIFY_TABLE_ON_STARTUP: 'false',
+        DYNAMODB_PING_CACHE_MS: '0',
       }),
     ).toEqual({
       driver: 'dynamodb',
@@ -44,11 +48,25 @@ describe('readCheckoutSessionCacheEnv', () => {
       maxAttempts: 4,
       requestTimeoutMs: 750,
       autoCreateTable: true,
+      verifyTableOnStartup: false,
+      pingCacheMs: 0,
     });
   });
 
   it('treats unset and empty variables as absent', () => {
     expect(readCheckoutSessionCacheEnv({ CHECKOUT_SESSION_TTL_HOURS: '', UNRELATED: 'x' })).toEqual({});
+  });
+
+  it("reads and validates only the chosen driver's variables", () => {
+    // Variables meant for other clients of the app, invalid for this module, do not concern the memory driver.
+    const foreign = { DYNAMODB_ENDPOINT: 'localhost', DYNAMODB_MAX_ATTEMPTS: 'many', AWS_REGION: 'eu-west-1', CHECKOUT_SESSION_TTL_HOURS: '2' };
+    expect(readCheckoutSessionCacheEnv({ ...foreign, CHECKOUT_SESSION_CACHE_DRIVER: 'memory' })).toEqual({ driver: 'memory', ttlHours: 2 });
+    expect(readCheckoutSessionCacheEnv(foreign)).toEqual({ ttlHours: 2 });
+    expect(readCheckoutSessionCacheEnv({ ...foreign, CHECKOUT_SESSION_CACHE_DRIVER: 'redis' }, 'memory')).toEqual({ driver: 'memory', ttlHours: 2 });
+    expect(configError(() => readCheckoutSessionCacheEnv(foreign, 'dynamodb')).issues).toEqual([
+      'DYNAMODB_ENDPOINT must be a URL such as http://localhost:8000 (got "localhost")',
+      'DYNAMODB_MAX_ATTEMPTS must be an integer from 1 to 10 (got "many")',
+    ]);
   });
 
   it.each([
@@ -62,22 +80,35 @@ describe('readCheckoutSessionCacheEnv', () => {
     ['DYNAMODB_ENDPOINT', 'localhost', 'DYNAMODB_ENDPOINT must be a URL such as http://localhost:8000 (got "localhost")'],
     ['DYNAMODB_CHECKOUT_SESSIONS_TABLE', 'a b', 'DYNAMODB_CHECKOUT_SESSIONS_TABLE must be a DynamoDB table name (got "a b")'],
     ['DYNAMODB_AUTO_CREATE_TABLE', 'yes', 'DYNAMODB_AUTO_CREATE_TABLE must be "true" or "false" (got "yes")'],
+    ['DYNAMODB_VERIFY_TABLE_ON_STARTUP', '0', 'DYNAMODB_VERIFY_TABLE_ON_STARTUP must be "true" or "false" (got "0")'],
+    ['DYNAMODB_PING_CACHE_MS', '-1', 'DYNAMODB_PING_CACHE_MS must be an integer from 0 to 300000 (got "-1")'],
   ])('rejects %s=%j with a message naming the variable', (name, value, message) => {
-    expect(configError(() => readCheckoutSessionCacheEnv({ [name]: value })).issues).toEqual([message]);
+    const env = { CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb', [name]: value };
+    expect(configError(() => readCheckoutSessionCacheEnv(env)).issues).toEqual([message]);
   });
 });
 
 describe('resolveCheckoutSessionCacheOptions', () => {
   it('defaults to the memory driver, 24 h, the table "checkout-sessions", 3 attempts of 1 s', () => {
-    expect(resolveCheckoutSessionCacheOptions({}, {})).toMatchObject({
+    expect(resolveCheckoutSessionCacheOptions({}, {}, 'development')).toMatchObject({
       driver: 'memory',
       ttlHours: 24,
       tableName: 'checkout-sessions',
       maxAttempts: 3,
       requestTimeoutMs: 1000,
       autoCreateTable: false,
+      verifyTableOnStartup: true,
+      pingCacheMs: 5000,
       consistentRead: true,
     });
+  });
+
+  it('refuses to default to the memory driver in production, naming CHECKOUT_SESSION_CACHE_DRIVER', () => {
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ ttlHours: 2 }, {}, 'production')).message).toContain(
+      'no driver chosen while NODE_ENV is "production": set CHECKOUT_SESSION_CACHE_DRIVER',
+    );
+    expect(resolveCheckoutSessionCacheOptions({}, { driver: 'dynamodb' }, 'production').driver).toBe('dynamodb');
+    expect(resolveCheckoutSessionCacheOptions({ driver: 'memory' }, {}, 'production').driver).toBe('memory');
   });
 
   it('lets options given in code win over env, and ignores undefined ones', () => {
@@ -157,6 +188,79 @@ describe('CheckoutSessionCacheModule start-up', () => {
       driver: 'memory',
       ttlHours: 3,
     });
+    await module.close();
+  });
+
+  it('starts forRoot("memory") although DynamoDB variables meant for another client are invalid', async () => {
+    await withEnv({ DYNAMODB_ENDPOINT: 'dynamodb.internal', CHECKOUT_SESSION_CACHE_DRIVER: undefined }, async () => {
+      const module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('memory')] }).compile();
+      expect(module.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS).driver).toBe('memory');
+      await module.close();
+      await expect(Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('dynamodb')] }).compile()).rejects.toThrow(
+        'DYNAMODB_ENDPOINT must be a URL',
+      );
+    });
+  });
+
+  it('takes in forRootAsync only what the factory returns, and env when the factory reads it', async () => {
+    const env = { CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_CHECKOUT_SESSIONS_TABLE: 'from-env', CHECKOUT_SESSION_TTL_HOURS: 'zero' };
+    await withEnv(env, async () => {
+      const factoryOnly = await Test.createTestingModule({
+        imports: [CheckoutSessionCacheModule.forRootAsync({ useFactory: () => ({ driver: 'dynamodb' as const, ttlHours: 2 }) })],
+      }).compile();
+      const resolved = factoryOnly.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS);
+      expect(resolved).toMatchObject({ driver: 'dynamodb', ttlHours: 2, tableName: 'checkout-sessions' });
+      expect(resolved.endpoint).toBeUndefined();
+      await factoryOnly.close();
+
+      const fromEnv = await Test.createTestingModule({
+        imports: [CheckoutSessionCacheModule.forRootAsync({ useFactory: () => ({ ...readCheckoutSessionCacheEnv({ ...process.env, CHECKOUT_SESSION_TTL_HOURS: '3' }) }) })],
+      }).compile();
+      expect(fromEnv.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS)).toMatchObject({
+        driver: 'dynamodb',
+        endpoint: 'http://127.0.0.1:9',
+        tableName: 'from-env',
+        ttlHours: 3,
+      });
+      await fromEnv.close();
+    });
+  });
+
+  it('fails start-up in production when no driver is chosen, and warns when memory is chosen there', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    try {
+      await withEnv({ NODE_ENV: 'production', CHECKOUT_SESSION_CACHE_DRIVER: undefined }, async () => {
+        await expect(Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot()] }).compile()).rejects.toThrow(
+          'CHECKOUT_SESSION_CACHE_DRIVER',
+        );
+        await expect(
+          Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRootAsync({ useFactory: () => ({ ttlHours: 1 }) })] }).compile(),
+        ).rejects.toThrow('CHECKOUT_SESSION_CACHE_DRIVER');
+        expect(warn).not.toHaveBeenCalled();
+        const module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('memory')] }).compile();
+        await module.close();
+        expect(warn).toHaveBeenCalledWith(expect.stringContaining('memory driver runs with NODE_ENV=production'));
+      });
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('lets an importing module inject every token the package exports', async () => {
+    const tokens = Object.entries(publicApi as Record<string, unknown>).filter((entry): entry is [string, symbol] => typeof entry[1] === 'symbol');
+    expect(tokens.map(([name]) => name).sort()).toEqual([
+      'CHECKOUT_SESSION_CACHE',
+      'CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT',
+      'CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS',
+    ]);
+    @Injectable()
+    class Consumer {
+      constructor(@Inject(tokens[0]![1]) readonly a: unknown, @Inject(tokens[1]![1]) readonly b: unknown, @Inject(tokens[2]![1]) readonly c: unknown) {}
+    }
+    @Module({ imports: [CheckoutSessionCacheModule.forRoot('memory')], providers: [Consumer] })
+    class FeatureModule {}
+    const module = await Test.createTestingModule({ imports: [FeatureModule] }).compile();
+    expect(module.get(Consumer).c).toMatchObject({ driver: 'memory' });
     await module.close();
   });
 });

@@ -6,11 +6,8 @@ export const CHECKOUT_SESSION_CACHE = Symbol('CHECKOUT_SESSION_CACHE');
 /** Injection token of the `DynamoDBClient` used by the DynamoDB driver (`null` with the memory driver). */
 export const CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT = Symbol('CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT');
 
-/** Injection token of the resolved options (code options over env over defaults). */
+/** Injection token of the resolved options (for `forRoot`, code options over env; then the defaults). */
 export const CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS = Symbol('CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS');
-
-/** Injection token of the storage driver behind the port. */
-export const CHECKOUT_SESSION_STORE = Symbol('CHECKOUT_SESSION_STORE');
 
 /** Every status a checkout session can have. */
 export const CHECKOUT_SESSION_STATUSES = ['CREATED', 'CONFIRMING', 'COMPLETED', 'CANCELLED'] as const;
@@ -36,6 +33,8 @@ export const EVENT_PRICE_INDEX_NAME = 'eventId-priceId-index';
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** Default time in ms a DynamoDB request may take (and a connection may take to open) before it is aborted. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 1000;
+/** Default time in ms a successful health probe (`ping`) of the DynamoDB driver is reused before the next one. */
+export const DEFAULT_PING_CACHE_MS = 5000;
 /** Default interval in ms of the memory driver's sweep of expired sessions. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 60_000;
 /** Largest serialized size in bytes of a session's `metadata`. */

@@ -1,7 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamicModule, Inject, Module, type OnModuleDestroy } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
-import { checkoutSessionCacheConfig } from './checkout-session-cache.config.js';
+import { type DynamicModule, Inject, Module, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import {
   CHECKOUT_SESSION_CACHE,
   CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
@@ -12,44 +10,63 @@ import {
   CHECKOUT_SESSION_CACHE_OPTIONS_TYPE,
   CheckoutSessionCacheConfigurableModule,
 } from './checkout-session-cache.module-definition.js';
-import { createCheckoutSessionCacheProviders } from './checkout-session-cache.providers.js';
+import {
+  CHECKOUT_SESSION_CACHE_PROBE_CLIENT,
+  createCheckoutSessionCacheProviders,
+  createEnvOptionsProvider,
+} from './checkout-session-cache.providers.js';
 import type {
   CheckoutSessionCacheDriver,
   ResolvedCheckoutSessionCacheOptions,
 } from './interfaces/checkout-session-cache-options.interface.js';
 
+const withProvider = (module: DynamicModule, provider: Provider): DynamicModule => ({
+  ...module,
+  providers: [...(module.providers ?? []), provider],
+});
+
 /**
- * Provides the {@link CheckoutSessionCache} port under `CHECKOUT_SESSION_CACHE`.
- * `forRoot('memory' | 'dynamodb' | options)` or `forRootAsync({ useFactory | useClass | useExisting })`;
- * what is not given comes from env through `@nestjs/config`.
+ * Provides the {@link CheckoutSessionCache} port under `CHECKOUT_SESSION_CACHE`, with the DynamoDB client
+ * (`CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT`) and the resolved options (`CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS`).
+ * `forRoot('memory' | 'dynamodb' | options)` completes the options from env; `forRootAsync({ useFactory | useClass |
+ * useExisting })` takes only what its factory returns.
  */
 @Module({
-  imports: [ConfigModule.forFeature(checkoutSessionCacheConfig)],
   providers: createCheckoutSessionCacheProviders(),
-  exports: [CHECKOUT_SESSION_CACHE, CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT],
+  exports: [CHECKOUT_SESSION_CACHE, CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS],
 })
-export class CheckoutSessionCacheModule extends CheckoutSessionCacheConfigurableModule implements OnModuleDestroy {
+export class CheckoutSessionCacheModule extends CheckoutSessionCacheConfigurableModule implements OnApplicationShutdown {
   constructor(
     @Inject(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS) private readonly options: ResolvedCheckoutSessionCacheOptions,
     @Inject(CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT) private readonly client: DynamoDBClient | null,
+    @Inject(CHECKOUT_SESSION_CACHE_PROBE_CLIENT) private readonly probeClient: DynamoDBClient | null,
   ) {
     super();
   }
 
-  /** Registers the module with a driver name or options; omitted settings come from env. */
+  /** Registers the module with a driver name or options; omitted settings come from env (the chosen driver's variables only). */
   static override forRoot(
     driverOrOptions: CheckoutSessionCacheDriver | typeof CHECKOUT_SESSION_CACHE_OPTIONS_TYPE = {},
   ): DynamicModule {
-    return super.forRoot(typeof driverOrOptions === 'string' ? { driver: driverOrOptions } : driverOrOptions);
+    const options = typeof driverOrOptions === 'string' ? { driver: driverOrOptions } : driverOrOptions;
+    return withProvider(super.forRoot(options), createEnvOptionsProvider('env'));
   }
 
-  /** Registers the module with options from a factory, class or existing provider (same shape as `forRoot`). */
+  /**
+   * Registers the module with options from a factory, class or existing provider (same shape as `forRoot`); env is
+   * not read (call `readCheckoutSessionCacheEnv()` in the factory for that).
+   */
   static override forRootAsync(options: typeof CHECKOUT_SESSION_CACHE_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return super.forRootAsync(options);
+    return withProvider(super.forRootAsync(options), createEnvOptionsProvider('none'));
   }
 
-  /** Destroys the DynamoDB client the module created (a client passed in options belongs to the caller). */
-  onModuleDestroy(): void {
-    if (!this.options.client) this.client?.destroy();
+  /**
+   * Destroys the DynamoDB clients the module created (a client passed in options belongs to the caller). Nest runs
+   * this after the HTTP server has closed, so requests still in flight during shutdown keep their connections.
+   */
+  onApplicationShutdown(): void {
+    if (this.options.client) return;
+    this.client?.destroy();
+    this.probeClient?.destroy();
   }
 }

@@ -1,11 +1,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Provider } from '@nestjs/common';
-import { checkoutSessionCacheConfig, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
+import { Logger, type Provider } from '@nestjs/common';
+import { readCheckoutSessionCacheEnv, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
 import {
   CHECKOUT_SESSION_CACHE,
   CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
   CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
-  CHECKOUT_SESSION_STORE,
 } from './checkout-session-cache.constants.js';
 import { CHECKOUT_SESSION_CACHE_MODULE_OPTIONS } from './checkout-session-cache.module-definition.js';
 import { CheckoutSessionCacheService } from './checkout-session-cache.service.js';
@@ -18,38 +17,76 @@ import type {
 } from './interfaces/checkout-session-cache-options.interface.js';
 import type { CheckoutSessionStore } from './interfaces/checkout-session-store.interface.js';
 
+/** Internal token of the options read from env: `forRoot` reads them, `forRootAsync` does not. */
+const CHECKOUT_SESSION_CACHE_ENV_OPTIONS = Symbol('CHECKOUT_SESSION_CACHE_ENV_OPTIONS');
+/** Internal token of the storage driver behind the port. */
+const CHECKOUT_SESSION_STORE = Symbol('CHECKOUT_SESSION_STORE');
+/** Internal token of the client of the health probe: one attempt, so a probe never retries against a failing store. */
+export const CHECKOUT_SESSION_CACHE_PROBE_CLIENT = Symbol('CHECKOUT_SESSION_CACHE_PROBE_CLIENT');
+
+/** The DynamoDB clients of the module: the one given in options (used for both), or two it creates. */
+function createDynamoDbClient(options: ResolvedCheckoutSessionCacheOptions, attempts: 'configured' | 'one'): DynamoDBClient | null {
+  if (options.driver !== 'dynamodb') return null;
+  return options.client ?? createCheckoutSessionDynamoDbClient(attempts === 'one' ? { ...options, maxAttempts: 1 } : options);
+}
+
 /** Creates the storage driver selected by `options.driver`: the one place that switches on the driver. */
 export function createCheckoutSessionStore(
   options: ResolvedCheckoutSessionCacheOptions,
   client: DynamoDBClient | null,
+  probeClient: DynamoDBClient | null,
 ): CheckoutSessionStore {
   switch (options.driver) {
     case 'memory':
       return new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs);
     case 'dynamodb':
-      return new DynamoDbCheckoutSessionStore(client!, options);
+      return new DynamoDbCheckoutSessionStore(client!, options, probeClient!);
   }
 }
 
-/** Providers of the module: resolved options, the DynamoDB client, the driver and the port. */
+/** The provider of the options read from env: `forRoot` reads only the chosen driver's variables, `forRootAsync` none. */
+export function createEnvOptionsProvider(source: 'env' | 'none'): Provider {
+  if (source === 'none') return { provide: CHECKOUT_SESSION_CACHE_ENV_OPTIONS, useValue: {} };
+  return {
+    provide: CHECKOUT_SESSION_CACHE_ENV_OPTIONS,
+    useFactory: (code: CheckoutSessionCacheModuleOptions) => readCheckoutSessionCacheEnv(process.env, code.driver),
+    inject: [CHECKOUT_SESSION_CACHE_MODULE_OPTIONS],
+  };
+}
+
+/** Resolves the options; warns when production runs on the memory driver, which each instance holds on its own. */
+function resolveOptions(code: CheckoutSessionCacheModuleOptions, env: CheckoutSessionCacheModuleOptions): ResolvedCheckoutSessionCacheOptions {
+  const options = resolveCheckoutSessionCacheOptions(code, env);
+  if (options.driver === 'memory' && process.env.NODE_ENV === 'production') {
+    new Logger('CheckoutSessionCache').warn(
+      'The memory driver runs with NODE_ENV=production: each instance keeps and counts only its own sessions and loses them on restart',
+    );
+  }
+  return options;
+}
+
+/** Providers of the module (beside the env options): resolved options, DynamoDB clients, the driver and the port. */
 export function createCheckoutSessionCacheProviders(): Provider[] {
   return [
     {
       provide: CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
-      useFactory: (code: CheckoutSessionCacheModuleOptions, env: CheckoutSessionCacheModuleOptions) =>
-        resolveCheckoutSessionCacheOptions(code, env),
-      inject: [CHECKOUT_SESSION_CACHE_MODULE_OPTIONS, checkoutSessionCacheConfig.KEY],
+      useFactory: resolveOptions,
+      inject: [CHECKOUT_SESSION_CACHE_MODULE_OPTIONS, CHECKOUT_SESSION_CACHE_ENV_OPTIONS],
     },
     {
       provide: CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
-      useFactory: (options: ResolvedCheckoutSessionCacheOptions): DynamoDBClient | null =>
-        options.driver === 'dynamodb' ? (options.client ?? createCheckoutSessionDynamoDbClient(options)) : null,
+      useFactory: (options: ResolvedCheckoutSessionCacheOptions) => createDynamoDbClient(options, 'configured'),
+      inject: [CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS],
+    },
+    {
+      provide: CHECKOUT_SESSION_CACHE_PROBE_CLIENT,
+      useFactory: (options: ResolvedCheckoutSessionCacheOptions) => createDynamoDbClient(options, 'one'),
       inject: [CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS],
     },
     {
       provide: CHECKOUT_SESSION_STORE,
       useFactory: createCheckoutSessionStore,
-      inject: [CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS, CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT],
+      inject: [CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS, CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, CHECKOUT_SESSION_CACHE_PROBE_CLIENT],
     },
     {
       provide: CHECKOUT_SESSION_CACHE,

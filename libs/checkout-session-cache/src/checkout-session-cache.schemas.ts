@@ -127,6 +127,12 @@ export const checkoutSessionHeldQuerySchema = z.strictObject(
   strictObjectErrors('unknown field(s)', 'query must be an object'),
 );
 
+/** A status change as an HTTP body carries it, `{ status }`: unknown fields are rejected. */
+export const checkoutSessionStatusUpdateSchema = z.strictObject(
+  { status: checkoutSessionStatusSchema },
+  strictObjectErrors('unknown field(s)', 'body must be a JSON object'),
+);
+
 /** Arguments of `getById` and `deleteById`. */
 export const checkoutSessionIdArgsSchema = z.object({ id: checkoutSessionIdSchema });
 

@@ -1,7 +1,7 @@
 export * from './checkout-session-cache.constants.js';
 export * from './checkout-session-cache.decorators.js';
 export * from './checkout-session-cache.module.js';
-export { checkoutSessionCacheConfig, readCheckoutSessionCacheEnv } from './checkout-session-cache.config.js';
+export { readCheckoutSessionCacheEnv } from './checkout-session-cache.config.js';
 export {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
@@ -9,6 +9,7 @@ export {
   checkoutSessionIdSchema,
   checkoutSessionMetadataSchema,
   checkoutSessionStatusSchema,
+  checkoutSessionStatusUpdateSchema,
   newCheckoutSessionSchema,
 } from './checkout-session-cache.schemas.js';
 export { CHECKOUT_SESSION_CACHE_IAM_ACTIONS } from './drivers/dynamodb/dynamodb-checkout-session.iam.js';

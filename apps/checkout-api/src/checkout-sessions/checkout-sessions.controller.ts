@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
 import {
-  checkoutSessionStatusSchema,
+  checkoutSessionStatusUpdateSchema,
   InjectCheckoutSessionCache,
   type CheckoutSession,
   type CheckoutSessionCache,
@@ -10,14 +10,8 @@ import {
   type CheckoutSessionStatus,
   type NewCheckoutSession,
 } from '@ticketoffice/checkout-session-cache';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CheckoutStockService } from './checkout-stock.service.js';
-
-/** Body of `PATCH /checkout-sessions/:id`. */
-const updateStatusSchema = z.strictObject(
-  { status: checkoutSessionStatusSchema },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'body must be a JSON object') },
-);
 
 /** Answer of `GET /checkout-sessions/held`: tickets held, and for a pair listed in the stock, what can still be held. */
 export interface HeldResponse {
@@ -71,7 +65,7 @@ export class CheckoutSessionsController {
   @Patch(':id')
   async updateStatus(
     @Param('id') id: string,
-    @Body({ schema: updateStatusSchema }) body: z.infer<typeof updateStatusSchema>,
+    @Body({ schema: checkoutSessionStatusUpdateSchema }) body: z.infer<typeof checkoutSessionStatusUpdateSchema>,
   ): Promise<CheckoutSession> {
     return this.found(id, await this.cache.updateStatus(id, body.status));
   }

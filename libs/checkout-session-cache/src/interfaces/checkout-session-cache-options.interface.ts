@@ -5,11 +5,15 @@ import type { CheckoutSessionClock } from './checkout-session-clock.interface.js
 export type CheckoutSessionCacheDriver = 'memory' | 'dynamodb';
 
 /**
- * Options of `CheckoutSessionCacheModule.forRoot` / `forRootAsync`. Every field is optional: what is not given comes
- * from env (see the README's env table), then from the defaults. Options given here win over env.
+ * Options of `CheckoutSessionCacheModule.forRoot` / `forRootAsync`. Every field is optional. With `forRoot`, what is
+ * not given comes from env (only the variables of the chosen driver are read), then from the defaults; with
+ * `forRootAsync`, only what the factory returns counts, then the defaults.
  */
 export interface CheckoutSessionCacheModuleOptions {
-  /** Storage driver (env `CHECKOUT_SESSION_CACHE_DRIVER`, default `memory`). */
+  /**
+   * Storage driver (env `CHECKOUT_SESSION_CACHE_DRIVER`). When none is given, `memory`, except with
+   * `NODE_ENV=production`, where start-up fails.
+   */
   driver?: CheckoutSessionCacheDriver;
   /** Session lifetime in hours, fixed at creation (env `CHECKOUT_SESSION_TTL_HOURS`, default 24). */
   ttlHours?: number;
@@ -29,15 +33,25 @@ export interface CheckoutSessionCacheModuleOptions {
   requestTimeoutMs?: number;
   /** Creates the table, index and TTL at start-up when missing; for development (env `DYNAMODB_AUTO_CREATE_TABLE`, default false). */
   autoCreateTable?: boolean;
+  /**
+   * Checks at start-up that the table, its index and TTL exist (`DescribeTable`, `DescribeTimeToLive`); turn off to
+   * save the calls or the IAM permissions (env `DYNAMODB_VERIFY_TABLE_ON_STARTUP`, default true).
+   */
+  verifyTableOnStartup?: boolean;
+  /** DynamoDB driver: how long in ms a successful `ping` is reused before probing again; 0 probes every time (env `DYNAMODB_PING_CACHE_MS`, default 5000). */
+  pingCacheMs?: number;
   /** Strongly consistent `getById` (default true). */
   consistentRead?: boolean;
   /** Items per page of the count query (default: DynamoDB's 1 MB pages). */
   queryPageSize?: number;
-  /** A ready-made client; the module then does not create one and does not destroy it on shutdown. */
+  /**
+   * A ready-made client of the app's `@aws-sdk/client-dynamodb` (a peer dependency, so the same copy as the
+   * library's); the module then does not create one and does not destroy it on shutdown.
+   */
   client?: DynamoDBClient;
 }
 
 /** Options after merging code, env and defaults, as the drivers receive them. */
 export interface ResolvedCheckoutSessionCacheOptions
-  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'driver' | 'ttlHours' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'consistentRead'>>,
+  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'driver' | 'ttlHours' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'verifyTableOnStartup' | 'pingCacheMs' | 'consistentRead'>>,
     Pick<CheckoutSessionCacheModuleOptions, 'region' | 'endpoint' | 'queryPageSize' | 'client'> {}

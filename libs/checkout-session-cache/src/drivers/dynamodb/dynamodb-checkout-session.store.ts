@@ -1,4 +1,4 @@
-import { type CancellationReason, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type CancellationReason, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -33,6 +33,7 @@ import type {
   CheckoutSessionMetadata,
   CheckoutSessionStatus,
 } from '../../interfaces/checkout-session.interface.js';
+import { DynamoDbCheckoutSessionProbe } from './dynamodb-checkout-session.probe.js';
 import { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
 
 /** A session as stored in DynamoDB: timestamps as numbers, `expiresAt` in epoch seconds (the TTL attribute). */
@@ -152,13 +153,17 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   private readonly table: string;
   /** When this process last tidied each ledger it wrote to (bounded: cleared when it grows past 10,000). */
   private readonly tidiedAt = new Map<string, number>();
+  private readonly probe: DynamoDbCheckoutSessionProbe;
 
+  /** `probeClient` serves the health probe (`ping`): the module gives it one attempt per call. */
   constructor(
     private readonly client: DynamoDBClient,
     private readonly options: ResolvedCheckoutSessionCacheOptions,
+    probeClient: DynamoDBClient = client,
   ) {
     this.table = options.tableName;
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.probe = new DynamoDbCheckoutSessionProbe(probeClient, this.table, options.clock, options.requestTimeoutMs, options.pingCacheMs);
   }
 
   /**
@@ -496,14 +501,19 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   }
 
   async ping(): Promise<void> {
-    await this.run('ping', () => this.client.send(new DescribeTableCommand({ TableName: this.table })));
+    await this.run('ping', () => this.probe.check());
   }
 
   async init(): Promise<void> {
-    const { region, endpoint } = this.options;
-    this.logger.log(`DynamoDB table "${this.table}", region ${region ?? '(SDK default)'}, endpoint ${endpoint ?? '(AWS)'}`);
+    const { region, endpoint, client } = this.options;
+    const where = client ? 'the client given in options' : `region ${region ?? '(SDK default)'}, endpoint ${endpoint ?? '(AWS)'}`;
+    this.logger.log(`DynamoDB table "${this.table}", ${where}`);
     if (this.options.autoCreateTable) {
       await ensureCheckoutSessionTable(this.client, this.table, (line) => this.logger.log(line));
+      return;
+    }
+    if (!this.options.verifyTableOnStartup) {
+      this.logger.log(`Start-up check of table "${this.table}" is off (verifyTableOnStartup: false)`);
       return;
     }
     try {
@@ -515,7 +525,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     }
   }
 
-  /** The module destroys the client it created; nothing else to release here. */
+  /** The module destroys the clients it created, after the HTTP server closed; nothing to release here. */
   async close(): Promise<void> {}
 
   private async run<T>(operation: string, call: () => Promise<T>): Promise<T> {

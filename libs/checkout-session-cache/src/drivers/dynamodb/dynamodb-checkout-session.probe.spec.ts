@@ -1,0 +1,106 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { bootCache, directClient, ManualClock, testOptions, uniqueTableName } from '../../../../../test/support/checkout-session-cache.harness.js';
+import { faultedTable } from '../../../../../test/support/reliability.harness.js';
+import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
+import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
+import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
+import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
+
+/** A client to DynamoDB Local that records the name of every command sent through it. */
+function recordingClient(): { client: DynamoDBClient; sent: string[] } {
+  const client = directClient();
+  const sent: string[] = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(context.commandName!);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
+  return { client, sent };
+}
+
+/** Boots the DynamoDB driver through a recording client; the table is provisioned before, by another client. */
+async function bootRecorded(extra: CheckoutSessionCacheModuleOptions = {}, provision = true) {
+  const tableName = uniqueTableName();
+  if (provision) {
+    const provisioner = directClient();
+    await ensureCheckoutSessionTable(provisioner, tableName);
+    provisioner.destroy();
+  }
+  const { client, sent } = recordingClient();
+  const booted = await bootCache(testOptions('dynamodb', { tableName, autoCreateTable: false, client, ...extra }));
+  return { ...booted, client, sent, tableName };
+}
+
+describe('DynamoDB health probe (ping)', () => {
+  it('reads a reserved key (data plane), never DescribeTable, and reuses a success for pingCacheMs', async () => {
+    const clock = new ManualClock();
+    const { module, cache, client, sent } = await bootRecorded({ clock, pingCacheMs: 5000 });
+    try {
+      sent.length = 0;
+      await Promise.all([cache.ping(), cache.ping(), cache.ping()]);
+      expect(sent).toEqual(['GetItemCommand']);
+      clock.advance(4999);
+      await cache.ping();
+      expect(sent).toEqual(['GetItemCommand']);
+      clock.advance(1);
+      await cache.ping();
+      expect(sent).toEqual(['GetItemCommand', 'GetItemCommand']);
+      // The reserved key is never a session: it stays absent, and no session can have its id.
+      await expect(cache.getById('health#probe')).rejects.toThrow('must be a checkout session id');
+    } finally {
+      await module.close();
+      client.destroy();
+    }
+  });
+
+  it('probes every time with pingCacheMs 0, and never keeps a failure', async () => {
+    const { module, cache, client, sent, tableName } = await bootRecorded({ pingCacheMs: 0 }, false);
+    try {
+      sent.length = 0;
+      await expect(cache.ping()).rejects.toBeInstanceOf(CheckoutSessionTableNotFoundError);
+      await expect(cache.ping()).rejects.toBeInstanceOf(CheckoutSessionTableNotFoundError);
+      expect(sent).toEqual(['GetItemCommand', 'GetItemCommand']);
+      const provisioner = directClient();
+      await ensureCheckoutSessionTable(provisioner, tableName);
+      provisioner.destroy();
+      await expect(cache.ping()).resolves.toBeUndefined();
+      await expect(cache.ping()).resolves.toBeUndefined();
+      expect(sent.filter((name) => name === 'GetItemCommand')).toHaveLength(4);
+    } finally {
+      await module.close();
+      client.destroy();
+    }
+  });
+
+  it('makes one attempt where data calls make maxAttempts', async () => {
+    const { proxy, options } = await faultedTable();
+    const { module, cache } = await bootCache({ ...options, maxAttempts: 3, verifyTableOnStartup: false });
+    try {
+      proxy.set({ kind: 'http', status: 500 });
+      await expect(cache.ping()).rejects.toBeInstanceOf(CheckoutSessionStoreUnavailableError);
+      expect(proxy.injected.http).toBe(1);
+      await expect(cache.getById('00000000-0000-4000-8000-000000000000')).rejects.toBeInstanceOf(CheckoutSessionStoreUnavailableError);
+      expect(proxy.injected.http).toBe(1 + 3);
+    } finally {
+      await module.close();
+      await proxy.stop();
+    }
+  });
+});
+
+describe('DynamoDB start-up table check (verifyTableOnStartup)', () => {
+  it.each([
+    [true, ['DescribeTableCommand', 'DescribeTimeToLiveCommand']],
+    [false, []],
+  ])('with %s sends %j at start-up', async (verifyTableOnStartup, expected) => {
+    const { module, client, sent } = await bootRecorded({ verifyTableOnStartup });
+    try {
+      expect(sent).toEqual(expected);
+    } finally {
+      await module.close();
+      client.destroy();
+    }
+  });
+});
