@@ -34,6 +34,7 @@ describe('readCheckoutSessionCacheEnv', () => {
         DYNAMODB_MAX_ATTEMPTS: '4',
         DYNAMODB_REQUEST_TIMEOUT_MS: '750',
         DYNAMODB_AUTO_CREATE_TABLE: 'true',
+        DYNAMODB_VERIFY_TABLE_ON_STARTUP: 'false',
       }),
     ).toEqual({
       driver: 'dynamodb',
@@ -44,6 +45,7 @@ describe('readCheckoutSessionCacheEnv', () => {
       maxAttempts: 4,
       requestTimeoutMs: 750,
       autoCreateTable: true,
+      verifyTableOnStartup: false,
     });
   });
 
@@ -62,6 +64,7 @@ describe('readCheckoutSessionCacheEnv', () => {
     ['DYNAMODB_ENDPOINT', 'localhost', 'DYNAMODB_ENDPOINT must be a URL such as http://localhost:8000 (got "localhost")'],
     ['DYNAMODB_CHECKOUT_SESSIONS_TABLE', 'a b', 'DYNAMODB_CHECKOUT_SESSIONS_TABLE must be a DynamoDB table name (got "a b")'],
     ['DYNAMODB_AUTO_CREATE_TABLE', 'yes', 'DYNAMODB_AUTO_CREATE_TABLE must be "true" or "false" (got "yes")'],
+    ['DYNAMODB_VERIFY_TABLE_ON_STARTUP', '0', 'DYNAMODB_VERIFY_TABLE_ON_STARTUP must be "true" or "false" (got "0")'],
   ])('rejects %s=%j with a message naming the variable', (name, value, message) => {
     expect(configError(() => readCheckoutSessionCacheEnv({ [name]: value })).issues).toEqual([message]);
   });
@@ -76,6 +79,7 @@ describe('resolveCheckoutSessionCacheOptions', () => {
       maxAttempts: 3,
       requestTimeoutMs: 1000,
       autoCreateTable: false,
+      verifyTableOnStartup: true,
       consistentRead: true,
     });
   });

@@ -54,6 +54,10 @@ const envSchema = z.object({
     .enum(['true', 'false'], { error: (i) => `DYNAMODB_AUTO_CREATE_TABLE must be "true" or "false" ${got(i.input)}` })
     .transform((v) => v === 'true')
     .optional(),
+  DYNAMODB_VERIFY_TABLE_ON_STARTUP: z
+    .enum(['true', 'false'], { error: (i) => `DYNAMODB_VERIFY_TABLE_ON_STARTUP must be "true" or "false" ${got(i.input)}` })
+    .transform((v) => v === 'true')
+    .optional(),
 });
 
 /** Reads and validates the module's env; empty variables count as unset. Throws {@link CheckoutSessionCacheConfigError}. */
@@ -71,6 +75,7 @@ export function readCheckoutSessionCacheEnv(env: NodeJS.ProcessEnv): CheckoutSes
     maxAttempts: e.DYNAMODB_MAX_ATTEMPTS,
     requestTimeoutMs: e.DYNAMODB_REQUEST_TIMEOUT_MS,
     autoCreateTable: e.DYNAMODB_AUTO_CREATE_TABLE,
+    verifyTableOnStartup: e.DYNAMODB_VERIFY_TABLE_ON_STARTUP,
   };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
@@ -87,6 +92,7 @@ const defaults = {
   maxAttempts: DEFAULT_MAX_ATTEMPTS,
   requestTimeoutMs: DEFAULT_REQUEST_TIMEOUT_MS,
   autoCreateTable: false,
+  verifyTableOnStartup: true,
   consistentRead: true,
 } satisfies CheckoutSessionCacheModuleOptions;
 
@@ -101,6 +107,7 @@ const optionsSchema = z.object({
   maxAttempts: z.number().int().min(1).max(10),
   requestTimeoutMs: z.number().int().min(50).max(60_000),
   autoCreateTable: z.boolean(),
+  verifyTableOnStartup: z.boolean(),
   consistentRead: z.boolean(),
   queryPageSize: z.number().int().min(1).optional(),
   client: z.custom<DynamoDBClient>((v) => typeof (v as DynamoDBClient | null)?.send === 'function', 'must be a DynamoDBClient').optional(),

@@ -29,6 +29,11 @@ export interface CheckoutSessionCacheModuleOptions {
   requestTimeoutMs?: number;
   /** Creates the table, index and TTL at start-up when missing; for development (env `DYNAMODB_AUTO_CREATE_TABLE`, default false). */
   autoCreateTable?: boolean;
+  /**
+   * Checks the table, index and TTL once at start-up (DescribeTable, DescribeTimeToLive) and logs what is wrong
+   * (env `DYNAMODB_VERIFY_TABLE_ON_STARTUP`, default true). Off, start-up makes no network call.
+   */
+  verifyTableOnStartup?: boolean;
   /** Strongly consistent `getById` (default true). */
   consistentRead?: boolean;
   /** Items per page of the count query (default: DynamoDB's 1 MB pages). */
@@ -39,5 +44,5 @@ export interface CheckoutSessionCacheModuleOptions {
 
 /** Options after merging code, env and defaults, as the drivers receive them. */
 export interface ResolvedCheckoutSessionCacheOptions
-  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'driver' | 'ttlHours' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'consistentRead'>>,
+  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'driver' | 'ttlHours' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'verifyTableOnStartup' | 'consistentRead'>>,
     Pick<CheckoutSessionCacheModuleOptions, 'region' | 'endpoint' | 'queryPageSize' | 'client'> {}

@@ -180,6 +180,24 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     }
   });
 
+  it.each([
+    [true, ['DescribeTableCommand', 'DescribeTimeToLiveCommand']],
+    [false, []],
+  ])('with verifyTableOnStartup %s, start-up sends %j', async (verifyTableOnStartup, expected) => {
+    const tableName = uniqueTableName();
+    await ensureCheckoutSessionTable(client, tableName);
+    const recorded = rawClient();
+    const sent: string[] = [];
+    recorded.middlewareStack.add((next, context) => (args) => (sent.push(context.commandName!), next(args)), { step: 'initialize' });
+    const { module } = await bootCache({ driver: 'dynamodb', tableName, client: recorded, verifyTableOnStartup });
+    try {
+      expect(sent).toEqual(expected);
+    } finally {
+      await module.close();
+      recorded.destroy();
+    }
+  });
+
   it('answers an unreachable endpoint with CheckoutSessionStoreUnavailableError carrying the cause', async () => {
     const { module, cache } = await bootCache({
       driver: 'dynamodb',

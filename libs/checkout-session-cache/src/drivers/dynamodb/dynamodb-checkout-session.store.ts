@@ -265,6 +265,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
       await ensureCheckoutSessionTable(this.client, this.table, (line) => this.logger.log(line));
       return;
     }
+    if (!this.options.verifyTableOnStartup) return;
     try {
       for (const problem of await inspectCheckoutSessionTable(this.client, this.table)) {
         this.logger.error(`${problem} (run \`npm run table:create\` or see docs/provisioning.md)`);
