@@ -2,6 +2,7 @@
 // argv[2] — Lambda's init phase — then answers the events its parent sends over IPC with the module's `handler`.
 // It counts the TCP connections opened during init, and times everything from the start of the import.
 import { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 
 let connections = 0;
