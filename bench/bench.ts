@@ -21,6 +21,7 @@ import {
   type CheckoutSessionCacheModuleOptions,
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { measureColdStart } from './cold-start.js';
 import { compare, percentile, runBatch, type Side, type Summary } from './measure.js';
 
 const quick = process.argv.includes('--quick');
@@ -399,6 +400,10 @@ async function main(): Promise<void> {
     log('measuring count scaling (loading unrelated sessions)…');
     const scaling = await countScaling(endpoint);
 
+    // 5. Lambda cold start.
+    log('measuring Lambda cold starts (a fresh process each)…');
+    const coldStart = await measureColdStart(endpoint, TABLE, config.rounds);
+
     const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
     const largestU = config.unrelated.at(-1)!;
     // A ratio short of 0.95 by less than the A/A calibration's distance from 1 cannot be told from noise.
@@ -411,6 +416,7 @@ async function main(): Promise<void> {
       httpDynamodbAtLeast1000ReqPerSecP99Under100Ms: verdict(httpDynamo.reqPerSec >= 1000 && httpDynamo.p99Ms < 100 && httpDynamo.errors === 0),
       httpMemoryAtLeast5000ReqPerSec: verdict(httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0),
       countCostFollowsLiveNotUnrelated: verdict(config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0))),
+      ...coldStart.targets,
     };
     const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
       results: Record<number, Record<Operation, T>>,
@@ -430,6 +436,7 @@ async function main(): Promise<void> {
       countScaling: scaling.rows,
       countScalingExpiredSameKey: scaling.expiredSameKey,
       memoryFootprint: footprint,
+      lambdaColdStart: { rows: coldStart.rows, overBare: coldStart.overBare },
       targets,
       machine: { cpus: cpus().length, node: process.version, when: new Date().toISOString() },
       quick,
@@ -479,6 +486,12 @@ async function main(): Promise<void> {
         `${scaling.expiredSameKey.itemsRead} items read`,
     );
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
+    printTable(
+      `Lambda cold start (medians of ${config.rounds}): bundle import to first answered event; over bare app: memory ` +
+        `${coldStart.overBare.memory}, dynamodb ${coldStart.overBare.dynamodb}`,
+      ['bundle', 'init ms', 'first event ms', 'init connections', 'RSS MB', 'bundle KiB'],
+      coldStart.rows.map((r) => [r.name, r.initMs, r.firstEventMs, r.maxInitConnections, r.rssMb, r.bundleKiB]),
+    );
     printTable(`targets${quick ? ' (--quick: few rounds, read the full run for the verdict)' : ''}`, ['target', 'verdict'], Object.entries(targets));
     log(`finished in ${report.seconds} s`);
 

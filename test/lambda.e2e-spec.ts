@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import type { CheckoutSessionCacheDriver } from '../libs/checkout-session-cache/src/index.js';
 import { DRIVERS } from './support/checkout-session-cache.harness.js';
 import type { FaultProxy } from './support/fault-proxy.js';
 import { buildIsolatedBundle, LambdaEnvironment } from './support/lambda-environment.js';
@@ -23,12 +22,6 @@ afterAll(() => {
   bundle?.remove();
 });
 
-/** The env of a function on `driver`: DynamoDB Local's dummy credentials and region from the Jest global setup. */
-function functionEnv(driver: CheckoutSessionCacheDriver, extra: Record<string, string> = {}): Record<string, string> {
-  const { AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env as Record<string, string>;
-  return { CHECKOUT_SESSION_CACHE_DRIVER: driver, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...extra };
-}
-
 describe.each(DRIVERS)('the Lambda bundle on the %s driver', (driver) => {
   let environment: LambdaEnvironment;
   let proxy: FaultProxy | undefined;
@@ -46,7 +39,7 @@ describe.each(DRIVERS)('the Lambda bundle on the %s driver', (driver) => {
         DYNAMODB_REQUEST_TIMEOUT_MS: '2000',
       };
     }
-    environment = await LambdaEnvironment.start(bundle.entry, functionEnv(driver, extra));
+    environment = await LambdaEnvironment.start(bundle.entry, { CHECKOUT_SESSION_CACHE_DRIVER: driver, ...extra });
   });
 
   afterAll(async () => {
@@ -138,14 +131,12 @@ describe.each(DRIVERS)('the Lambda bundle on the %s driver', (driver) => {
 describe('the Lambda bundle with DYNAMODB_VERIFY_TABLE_ON_STARTUP=true', () => {
   it('checks the table during init, over the network, and finds it ready', async () => {
     const { proxy, tableName } = await faultedTable();
-    const environment = await LambdaEnvironment.start(
-      bundle.entry,
-      functionEnv('dynamodb', {
-        DYNAMODB_ENDPOINT: proxy.endpoint,
-        DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName,
-        DYNAMODB_VERIFY_TABLE_ON_STARTUP: 'true',
-      }),
-    );
+    const environment = await LambdaEnvironment.start(bundle.entry, {
+      CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName,
+      DYNAMODB_VERIFY_TABLE_ON_STARTUP: 'true',
+    });
     try {
       expect(environment.init.initConnections).toBeGreaterThan(0);
       expect(environment.output.join('')).not.toMatch(/"level":"error"/);

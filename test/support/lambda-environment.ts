@@ -67,9 +67,16 @@ export class LambdaEnvironment {
     });
   }
 
-  /** Starts the environment: imports `entry` with only `env` (plus PATH) set, and resolves when init is done. */
+  /**
+   * Starts the environment: imports `entry` with `env` set, plus what Lambda itself sets (region and credentials, here
+   * taken from this process: DynamoDB Local's dummy ones) and PATH; resolves when init is done.
+   */
   static start(entry: string, env: Record<string, string>): Promise<LambdaEnvironment> {
-    const child = fork(RUNNER, [entry], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const { PATH, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
+    const child = fork(RUNNER, [entry], {
+      env: { PATH, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...env },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
     const output: string[] = [];
     child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
