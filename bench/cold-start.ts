@@ -19,8 +19,8 @@ export interface ColdStartRow {
 /** The cold-start figures and their verdicts. */
 export interface ColdStartReport {
   rows: ColdStartRow[];
-  /** Median time to the first answered event, relative to the bare app (0.25 = 25 % slower). */
-  overBare: { memory: number; dynamodb: number };
+  /** Median init and time to the first answered event relative to the bare app's (0.25 = 25 % longer). */
+  overBare: Record<'memory' | 'dynamodb', { init: number; firstEvent: number }>;
   targets: Record<string, string>;
 }
 
@@ -71,17 +71,18 @@ export async function measureColdStart(endpoint: string, tableName: string, roun
     bundleKiB: Math.round(subject.bundle.bytes / 1024),
   }));
   const [bareRow, memoryRow, dynamodbRow] = rows as [ColdStartRow, ColdStartRow, ColdStartRow];
-  const overBare = {
-    memory: Math.round((memoryRow.firstEventMs / bareRow.firstEventMs - 1) * 100) / 100,
-    dynamodb: Math.round((dynamodbRow.firstEventMs / bareRow.firstEventMs - 1) * 100) / 100,
-  };
+  const over = (row: ColdStartRow) => ({
+    init: Math.round((row.initMs / bareRow.initMs - 1) * 100) / 100,
+    firstEvent: Math.round((row.firstEventMs / bareRow.firstEventMs - 1) * 100) / 100,
+  });
+  const overBare = { memory: over(memoryRow), dynamodb: over(dynamodbRow) };
   const verdict = (met: boolean) => (met ? 'met' : 'missed');
   return {
     rows,
     overBare,
     targets: {
       lambdaNoNetworkCallDuringInit: verdict(rows.every((row) => row.maxInitConnections === 0)),
-      lambdaColdStartAtMost30PercentOverBare: verdict(overBare.memory <= 0.3 && overBare.dynamodb <= 0.3),
+      lambdaInitAtMost30PercentOverBare: verdict(overBare.memory.init <= 0.3 && overBare.dynamodb.init <= 0.3),
     },
   };
 }

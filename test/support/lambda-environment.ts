@@ -74,6 +74,8 @@ export class LambdaEnvironment {
   static start(entry: string, env: Record<string, string>): Promise<LambdaEnvironment> {
     const { PATH, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
     const child = fork(RUNNER, [entry], {
+      // A plain Node: none of this process's flags or loaders (Jest's, tsx's).
+      execArgv: [],
       env: { PATH, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
