@@ -23,6 +23,7 @@ import {
 import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
 import { holdBucketSeconds } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
 import { dynamoDbHoldsBenchmark, memoryHoldsBenchmark } from './holds.js';
+import { measureColdStart } from './cold-start.js';
 import { compare, percentile, runBatch, type Side, type Summary } from './measure.js';
 
 const quick = process.argv.includes('--quick');
@@ -456,6 +457,9 @@ async function main(): Promise<void> {
     log('measuring holds (limited creates, held)…');
     const holdsConfig = { rounds: config.rounds, n: config.n, live: config.heldLive, samples: config.countSamples };
     const holds = { dynamodb: await dynamoDbHoldsBenchmark(endpoint, holdsConfig), memory: await memoryHoldsBenchmark({ ...holdsConfig, n: config.memoryN }) };
+    // 5. Lambda cold start.
+    log('measuring Lambda cold starts (a fresh process each)…');
+    const coldStart = await measureColdStart(endpoint, TABLE, config.rounds);
 
     const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
     const largestU = config.unrelated.at(-1)!;
@@ -470,6 +474,7 @@ async function main(): Promise<void> {
       httpMemoryAtLeast5000ReqPerSec: verdict(httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0),
       countCostFollowsLiveNotUnrelated: verdict(config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0))),
       heldReadsOneItemWhateverTheHolds: verdict(holds.dynamodb.held.every((row) => row.requestsPerCall === 1)),
+      ...coldStart.targets,
     };
     const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
       results: Record<number, Record<Operation, T>>,
@@ -490,6 +495,7 @@ async function main(): Promise<void> {
       countScalingExpiredSameKey: scaling.expiredSameKey,
       holds,
       memoryFootprint: footprint,
+      lambdaColdStart: { rows: coldStart.rows, overBare: coldStart.overBare },
       targets,
       machine: { cpus: cpus().length, node: process.version, when: new Date().toISOString() },
       quick,
@@ -552,6 +558,12 @@ async function main(): Promise<void> {
       (['dynamodb', 'memory'] as const).flatMap((driver) => holds[driver].held.map((r) => [driver, r.live, r.p50Ms, r.p99Ms, r.requestsPerCall])),
     );
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
+    printTable(
+      `Lambda cold start (medians of ${config.rounds}, from the bundle's import); init over the bare app's: memory ` +
+        `${coldStart.overBare.memory.init}, dynamodb ${coldStart.overBare.dynamodb.init}`,
+      ['bundle', 'init ms', 'first event ms', 'init connections', 'RSS MB', 'bundle KiB'],
+      coldStart.rows.map((r) => [r.name, r.initMs, r.firstEventMs, r.maxInitConnections, r.rssMb, r.bundleKiB]),
+    );
     printTable(`targets${quick ? ' (--quick: few rounds, read the full run for the verdict)' : ''}`, ['target', 'verdict'], Object.entries(targets));
     log(`finished in ${report.seconds} s`);
 

@@ -171,10 +171,5 @@ describe('the least-privilege IAM policy in docs/iam/app-policy.json', () => {
     for (const forbidden of ['dynamodb:Scan', 'dynamodb:CreateTable', 'dynamodb:DeleteTable', 'dynamodb:UpdateTable', 'dynamodb:*']) {
       expect(granted.has(forbidden)).toBe(false);
     }
-
-    // The CloudFormation template grants the same actions to the app.
-    const template = await readFile('docs/checkout-sessions-table.cfn.yaml', 'utf8');
-    const appPolicy = template.slice(template.indexOf('CheckoutSessionsAppPolicy:'), template.indexOf('Outputs:'));
-    expect(new Set(appPolicy.match(/dynamodb:\w+/g))).toEqual(new Set(granted.keys()));
   });
 });

@@ -1,0 +1,151 @@
+import { jest } from '@jest/globals';
+import { DRIVERS, settled } from './support/checkout-session-cache.harness.js';
+import type { FaultProxy } from './support/fault-proxy.js';
+import { buildIsolatedBundle, LambdaEnvironment } from './support/lambda-environment.js';
+import { httpEvent, readAnswer, type HttpEventRequest, type HttpEventSource } from './support/lambda-events.js';
+import { faultedTable } from './support/reliability.harness.js';
+
+// Builds the bundle (npm run build:lambda), copies it out of the repository and runs it in its own process as one
+// Lambda execution environment per driver, driven with API Gateway HTTP API and Function URL events.
+jest.setTimeout(120_000);
+
+const SOURCES: HttpEventSource[] = ['http-api', 'function-url'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+let bundle: ReturnType<typeof buildIsolatedBundle>;
+
+beforeAll(() => {
+  bundle = buildIsolatedBundle();
+});
+
+afterAll(() => {
+  bundle?.remove();
+});
+
+describe.each(DRIVERS)('the Lambda bundle on the %s driver', (driver) => {
+  let environment: LambdaEnvironment;
+  let proxy: FaultProxy | undefined;
+
+  beforeAll(async () => {
+    let extra: Record<string, string> = {};
+    if (driver === 'dynamodb') {
+      // The table is provisioned beforehand, as the CDK stack does; the store is reached through a fault proxy.
+      const table = await faultedTable();
+      proxy = table.proxy;
+      extra = {
+        DYNAMODB_ENDPOINT: proxy.endpoint,
+        DYNAMODB_CHECKOUT_SESSIONS_TABLE: table.tableName,
+        DYNAMODB_MAX_ATTEMPTS: '2',
+        DYNAMODB_REQUEST_TIMEOUT_MS: '2000',
+      };
+    }
+    const stock = Object.fromEntries(SOURCES.map((source) => [`lambda-${driver}-${source}`, { vip: 5 }]));
+    environment = await LambdaEnvironment.start(bundle.entry, { CHECKOUT_SESSION_CACHE_DRIVER: driver, CHECKOUT_API_STOCK: JSON.stringify(stock), ...extra });
+  });
+
+  afterAll(async () => {
+    await environment?.stop();
+    await proxy?.stop();
+  });
+
+  /** Sends one request through `source` and reads the answer. */
+  async function send(source: HttpEventSource, request: HttpEventRequest) {
+    return readAnswer((await environment.invoke(httpEvent(source, request))).result);
+  }
+
+  it('makes no network call during init', () => {
+    expect(environment.init.initConnections).toBe(0);
+  });
+
+  it.each(SOURCES)('runs the session lifecycle with stock through %s events, on the one app of the environment', async (source) => {
+    const eventId = `lambda-${driver}-${source}`;
+    const path = '/checkout-sessions';
+    const held = () => send(source, { method: 'GET', path: `${path}/held`, query: { eventId, priceId: 'vip' } });
+    // The count index may lag a write on DynamoDB: read it until it settles.
+    const count = (expected: unknown) => settled(async () => (await send(source, { method: 'GET', path: `${path}/count`, query: { eventId } })).body, expected);
+    const created = await send(source, { method: 'POST', path, body: JSON.stringify({ eventId, priceId: 'vip', quantity: 3 }) });
+    expect(created).toMatchObject({ status: 201, body: { id: expect.stringMatching(UUID), eventId, quantity: 3, status: 'CREATED' } });
+    const session = created.body as { id: string };
+    const tooMany = await send(source, { method: 'POST', path, body: JSON.stringify({ eventId, priceId: 'vip', quantity: 3 }) });
+    expect(tooMany).toMatchObject({ status: 409, body: { message: expect.stringContaining('Only 2 ticket(s) available') } });
+
+    await expect(send(source, { method: 'GET', path: `${path}/${session.id}` })).resolves.toMatchObject({ status: 200, body: session });
+    await expect(count({ sessions: 1, quantity: 3 })).resolves.toEqual({ sessions: 1, quantity: 3 });
+    const confirm = { method: 'PATCH', path: `${path}/${session.id}`, body: JSON.stringify({ status: 'CONFIRMING' }) };
+    await expect(send(source, confirm)).resolves.toMatchObject({ status: 200, body: { ...session, status: 'CONFIRMING' } });
+    await expect(send(source, confirm)).resolves.toMatchObject({ status: 409 });
+    await expect(held()).resolves.toMatchObject({ status: 200, body: { held: 3, available: 2 } });
+    const complete = { method: 'PATCH', path: `${path}/${session.id}`, body: JSON.stringify({ status: 'COMPLETED' }) };
+    await expect(send(source, complete)).resolves.toMatchObject({ status: 200, body: { status: 'COMPLETED' } });
+    await expect(held()).resolves.toMatchObject({ status: 200, body: { held: 0, available: 5 } });
+
+    await expect(send(source, { method: 'DELETE', path: `${path}/${session.id}` })).resolves.toMatchObject({ status: 204 });
+    await expect(send(source, { method: 'GET', path: `${path}/${session.id}` })).resolves.toMatchObject({ status: 404 });
+    await expect(count({ sessions: 0, quantity: 0 })).resolves.toEqual({ sessions: 0, quantity: 0 });
+  });
+
+  it('reads a base64-encoded body and honours the Idempotency-Key header', async () => {
+    const request = {
+      method: 'POST',
+      path: '/checkout-sessions',
+      headers: { 'idempotency-key': `lambda-key-${driver}` },
+      body: JSON.stringify({ eventId: `lambda-base64-${driver}`, priceId: 'p', quantity: 2 }),
+      base64: true,
+    };
+    const first = await send('function-url', request);
+    expect(first).toMatchObject({ status: 201, body: { quantity: 2 } });
+    await expect(send('http-api', request)).resolves.toMatchObject({ status: 201, body: first.body });
+  });
+
+  it.each([
+    ['malformed JSON', '{"eventId": ', /JSON/i],
+    ['a quantity of 0', JSON.stringify({ eventId: 'e', priceId: 'p', quantity: 0 }), /quantity/],
+    ['an unknown field', JSON.stringify({ eventId: 'e', priceId: 'p', quantity: 1, status: 'COMPLETED' }), /status/],
+  ])('answers a body with %s with 400 naming the problem, and stores nothing', async (_, body, problem) => {
+    const answer = await send('http-api', { method: 'POST', path: '/checkout-sessions', body });
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify((answer.body as { message: unknown }).message)).toMatch(problem);
+    await expect(send('http-api', { method: 'GET', path: '/checkout-sessions/count', query: { eventId: 'e' } })).resolves.toMatchObject({
+      body: { sessions: 0 },
+    });
+  });
+
+  if (driver === 'dynamodb') {
+    it('answers 503 with Retry-After while the store is out, and serves again afterwards without a new init', async () => {
+      const body = JSON.stringify({ eventId: 'lambda-outage', priceId: 'p', quantity: 1 });
+      const created = await send('http-api', { method: 'POST', path: '/checkout-sessions', body });
+      const { id } = created.body as { id: string };
+      proxy!.set({ kind: 'reset' });
+      for (const request of [
+        { method: 'POST', path: '/checkout-sessions', body },
+        { method: 'GET', path: `/checkout-sessions/${id}` },
+        { method: 'GET', path: '/health' },
+      ]) {
+        const answer = await send('function-url', request);
+        expect(answer).toMatchObject({ status: 503 });
+        if (request.path !== '/health') expect(answer.headers['retry-after']).toBe('1');
+      }
+      proxy!.set({ kind: 'none' });
+      await expect(send('function-url', { method: 'GET', path: `/checkout-sessions/${id}` })).resolves.toMatchObject({ status: 200 });
+    });
+  }
+});
+
+describe('the Lambda bundle with DYNAMODB_VERIFY_TABLE_ON_STARTUP=true', () => {
+  it('checks the table during init, over the network, and finds it ready', async () => {
+    const { proxy, tableName } = await faultedTable();
+    const environment = await LambdaEnvironment.start(bundle.entry, {
+      CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName,
+      DYNAMODB_VERIFY_TABLE_ON_STARTUP: 'true',
+    });
+    try {
+      expect(environment.init.initConnections).toBeGreaterThan(0);
+      expect(environment.output.join('')).not.toMatch(/"level":"error"/);
+    } finally {
+      await environment.stop();
+      await proxy.stop();
+    }
+  });
+});
