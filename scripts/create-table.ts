@@ -1,7 +1,10 @@
-// `npm run table:create`: creates the sessions table, its count index and TTL if missing; safe to run again.
-// Reads the same env as the app (DYNAMODB_CHECKOUT_SESSIONS_TABLE, AWS_REGION, DYNAMODB_ENDPOINT, ...).
+// `npm run table:create`: creates the sessions table, its count index and TTL if missing (on a table of the previous
+// layout, adds the new index online); safe to run again. `npm run table:create -- --backfill` then gives sessions of
+// the previous layout the count index's keys (docs/migration.md). Reads the same env as the app
+// (DYNAMODB_CHECKOUT_SESSIONS_TABLE, AWS_REGION, DYNAMODB_ENDPOINT, ...).
 import { Logger } from '@nestjs/common';
 import {
+  backfillCheckoutSessionCountKeys,
   createCheckoutSessionDynamoDbClient,
   ensureCheckoutSessionTable,
   readCheckoutSessionCacheEnv,
@@ -17,6 +20,7 @@ try {
     logger.log(`Table "${options.tableName}" at ${options.endpoint ?? `AWS (${options.region ?? 'SDK default region'})`}`);
     await ensureCheckoutSessionTable(client, options.tableName, (line) => logger.log(line));
     logger.log('Ready: table ACTIVE, index ACTIVE, TTL on expiresAt');
+    if (process.argv.includes('--backfill')) await backfillCheckoutSessionCountKeys(client, options.tableName, (line) => logger.log(line));
   } finally {
     client.destroy();
   }

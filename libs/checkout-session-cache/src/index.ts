@@ -14,6 +14,7 @@ export {
 } from './checkout-session-cache.schemas.js';
 export { CHECKOUT_SESSION_CACHE_IAM_ACTIONS } from './drivers/dynamodb/dynamodb-checkout-session.iam.js';
 export {
+  backfillCheckoutSessionCountKeys,
   CHECKOUT_SESSION_TABLE_LAYOUT,
   ensureCheckoutSessionTable,
   inspectCheckoutSessionTable,

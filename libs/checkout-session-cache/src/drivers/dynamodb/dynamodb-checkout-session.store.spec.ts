@@ -10,12 +10,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { bootCache, directClient, ManualClock, settled, testOptions, uniqueTableName } from '../../../../../test/support/checkout-session-cache.harness.js';
-import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, COUNT_INDEX_NAME, EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
 import { startDynamoDbLocal } from '../../../../../test/support/dynamodb-local.mjs';
-import { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
+import { backfillCheckoutSessionCountKeys, ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
+import { marshall } from '@aws-sdk/util-dynamodb';
 
 const rawClient = () => directClient();
 
@@ -37,7 +38,7 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     client.destroy();
   });
 
-  it('stores expiresAt as whole epoch seconds (the TTL attribute), createdAt as epoch ms, numbers as N', async () => {
+  it('stores expiresAt as whole epoch seconds (the TTL attribute), createdAt as epoch ms, numbers as N, metadata apart', async () => {
     const { module, cache, tableName } = await dynamo();
     try {
       const created = await cache.create({ eventId: 'e', priceId: 'p', quantity: 3, price: 12.5, metadata: { a: [1, 'b'] } });
@@ -49,7 +50,10 @@ describe('DynamoDB driver on DynamoDB Local', () => {
         quantity: { N: '3' },
         price: { N: '12.5' },
         status: { S: 'CREATED' },
-        metadata: { M: { a: { L: [{ N: '1' }, { S: 'b' }] } } },
+        hasMetadata: { BOOL: true },
+        // The count index's keys: the shard is the id's first hex digit.
+        countShard: { S: `e#${parseInt(created.id[0]!, 16)}` },
+        countKey: { S: 'CREATED#p' },
         createdAt: { N: String(created.createdAt.getTime()) },
         expiresAt: { N: String(created.expiresAt.getTime() / 1000) },
         // The end of the hold ledger's bucket: 2 % of the 24 h TTL is 1728 s.
@@ -57,6 +61,15 @@ describe('DynamoDB driver on DynamoDB Local', () => {
       });
       expect(Number(Item!.expiresAt!.N)).toBe(Math.ceil((created.createdAt.getTime() + 24 * 3_600_000) / 1000));
       expect(Item!.expiresAt!.N).toMatch(/^\d{10}$/);
+      // Metadata lives in an item of its own, which a status change never rewrites.
+      const metadataKey = { id: { S: `metadata#${created.id}` } };
+      const metadata = await client.send(new GetItemCommand({ TableName: tableName, Key: metadataKey, ConsistentRead: true }));
+      expect(metadata.Item).toEqual({ ...metadataKey, metadata: { M: { a: { L: [{ N: '1' }, { S: 'b' }] } } }, expiresAt: Item!.expiresAt });
+      await cache.updateStatus(created.id, 'CONFIRMING');
+      const after = await client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: created.id } }, ConsistentRead: true }));
+      expect(after.Item).toMatchObject({ status: { S: 'CONFIRMING' }, countKey: { S: 'CONFIRMING#p' } });
+      await cache.deleteById(created.id);
+      await expect(client.send(new GetItemCommand({ TableName: tableName, Key: metadataKey, ConsistentRead: true }))).resolves.not.toHaveProperty('Item');
     } finally {
       await module.close();
     }
@@ -74,12 +87,13 @@ describe('DynamoDB driver on DynamoDB Local', () => {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
     expect(Table?.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
-    const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === EVENT_PRICE_INDEX_NAME);
+    expect(Table?.GlobalSecondaryIndexes).toHaveLength(1);
+    const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === COUNT_INDEX_NAME);
     expect(index?.KeySchema).toEqual([
-      { AttributeName: 'eventId', KeyType: 'HASH' },
-      { AttributeName: 'priceId', KeyType: 'RANGE' },
+      { AttributeName: 'countShard', KeyType: 'HASH' },
+      { AttributeName: 'countKey', KeyType: 'RANGE' },
     ]);
-    expect(index?.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['quantity', 'status', 'expiresAt'] });
+    expect(index?.Projection).toEqual({ ProjectionType: 'INCLUDE', NonKeyAttributes: ['quantity', 'expiresAt'] });
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
     expect(ttl.TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
     await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([]);
@@ -102,9 +116,82 @@ describe('DynamoDB driver on DynamoDB Local', () => {
         }),
       );
       const problems = await inspectCheckoutSessionTable(client, tableName);
-      expect(problems).toEqual([expect.stringContaining(`has no index "${EVENT_PRICE_INDEX_NAME}"`), expect.stringContaining('TTL is not enabled')]);
+      expect(problems).toEqual([expect.stringContaining(`has no index "${COUNT_INDEX_NAME}"`), expect.stringContaining('TTL is not enabled')]);
       await ensureCheckoutSessionTable(client, tableName);
       await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([]);
+    } finally {
+      client.destroy();
+      await own.stop();
+    }
+  });
+
+  it('upgrades a table of the previous layout online: table:create adds the count index, the backfill keys old sessions', async () => {
+    const own = await startDynamoDbLocal();
+    const client = directClient(own.endpoint);
+    const tableName = uniqueTableName();
+    try {
+      // The previous layout: one index on eventId/priceId, metadata inside the session, no ledger.
+      await client.send(
+        new CreateTableCommand({
+          TableName: tableName,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: ['id', 'eventId', 'priceId'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          GlobalSecondaryIndexes: [
+            {
+              IndexName: EVENT_PRICE_INDEX_NAME,
+              KeySchema: [
+                { AttributeName: 'eventId', KeyType: 'HASH' },
+                { AttributeName: 'priceId', KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['quantity', 'status', 'expiresAt'] },
+            },
+          ],
+        }),
+      );
+      const now = Date.now();
+      const old = (status: string, quantity: number, extra: Record<string, unknown> = {}) => ({
+        id: randomUUID(),
+        eventId: 'upgraded',
+        priceId: 'p',
+        quantity,
+        status,
+        createdAt: now,
+        expiresAt: Math.ceil((now + 3_600_000) / 1000),
+        transitionId: randomUUID(),
+        ...extra,
+      });
+      const sessions = [old('CREATED', 1, { metadata: { seat: 'A1' } }), old('CONFIRMING', 2), old('CANCELLED', 4)];
+      for (const item of sessions) await client.send(new PutItemCommand({ TableName: tableName, Item: marshall(item) }));
+
+      const log: string[] = [];
+      await ensureCheckoutSessionTable(client, tableName, (line) => log.push(line));
+      expect(log).toEqual([
+        `Adding index "${COUNT_INDEX_NAME}" to table "${tableName}"`,
+        expect.stringContaining(`Index "${EVENT_PRICE_INDEX_NAME}" of the previous layout is no longer read`),
+        `Enabled TTL on "expiresAt" of table "${tableName}"`,
+      ]);
+      await expect(inspectCheckoutSessionTable(client, tableName)).resolves.toEqual([]);
+
+      const { module, cache } = await bootCache({ driver: 'dynamodb', tableName, client, verifyTableOnStartup: false });
+      try {
+        // Old sessions read as before, metadata included; before the backfill the new index does not know them.
+        await expect(cache.getById(sessions[0]!.id)).resolves.toMatchObject({ status: 'CREATED', metadata: { seat: 'A1' } });
+        await expect(cache.count({ eventId: 'upgraded' })).resolves.toEqual({ sessions: 0, quantity: 0 });
+        await expect(backfillCheckoutSessionCountKeys(client, tableName)).resolves.toBe(3);
+        await expect(backfillCheckoutSessionCountKeys(client, tableName)).resolves.toBe(0);
+        const all = { sessions: 3, quantity: 7 };
+        expect(await settled(() => cache.count({ eventId: 'upgraded' }), all)).toEqual(all);
+        // A change keeps the index keys right; old sessions were never in a ledger, so ending them releases nothing.
+        await cache.create({ eventId: 'upgraded', priceId: 'p', quantity: 5 }, { maxHeld: 5 });
+        await expect(cache.updateStatus(sessions[1]!.id, 'COMPLETED')).resolves.toMatchObject({ status: 'COMPLETED' });
+        await cache.deleteById(sessions[0]!.id);
+        await expect(cache.held({ eventId: 'upgraded', priceId: 'p' })).resolves.toBe(5);
+        const holding = { sessions: 1, quantity: 5 };
+        expect(await settled(() => cache.count({ eventId: 'upgraded', status: ['CREATED', 'CONFIRMING'] }), holding)).toEqual(holding);
+      } finally {
+        await module.close();
+      }
     } finally {
       client.destroy();
       await own.stop();
@@ -143,23 +230,31 @@ describe('DynamoDB driver on DynamoDB Local', () => {
   it('follows LastEvaluatedKey through every page of the count query', async () => {
     const counted = rawClient();
     let queries = 0;
+    let pagesAfterTheFirst = 0;
     counted.middlewareStack.add(
       (next, context) => async (args) => {
-        if (context.commandName === 'QueryCommand') queries += 1;
+        if (context.commandName === 'QueryCommand') {
+          queries += 1;
+          if ((args.input as { ExclusiveStartKey?: unknown }).ExclusiveStartKey) pagesAfterTheFirst += 1;
+        }
         return next(args);
       },
       { step: 'initialize', name: 'countQueries' },
     );
     const { module, cache } = await dynamo({ client: counted, queryPageSize: 3 });
     try {
-      const quantities = Array.from({ length: 20 }, (_, i) => (i % 4) + 1);
-      for (const quantity of quantities) await cache.create({ eventId: 'paged', priceId: 'p', quantity });
-      const expected = { sessions: 20, quantity: quantities.reduce((a, b) => a + b, 0) };
+      // 80 sessions over 16 shards, pages of 3: most shards take several pages.
+      const quantities = Array.from({ length: 80 }, (_, i) => (i % 4) + 1);
+      await Promise.all(quantities.map((quantity) => cache.create({ eventId: 'paged', priceId: 'p', quantity })));
+      const expected = { sessions: 80, quantity: quantities.reduce((a, b) => a + b, 0) };
       // The index is eventually consistent: a count may lag the last create by a moment.
       await settled(() => cache.count({ eventId: 'paged', priceId: 'p' }), expected);
       queries = 0;
+      pagesAfterTheFirst = 0;
       await expect(cache.count({ eventId: 'paged', priceId: 'p' })).resolves.toEqual(expected);
-      expect(queries).toBeGreaterThanOrEqual(7);
+      // 16 shards × 4 statuses, and for CREATED every page after the first of each shard.
+      expect(pagesAfterTheFirst).toBeGreaterThan(0);
+      expect(queries).toBe(16 * 4 + pagesAfterTheFirst);
     } finally {
       await module.close();
       counted.destroy();

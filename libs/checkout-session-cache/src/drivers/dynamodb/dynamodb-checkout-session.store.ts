@@ -12,7 +12,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_STATUSES, COUNT_INDEX_NAME } from '../../checkout-session-cache.constants.js';
 import { endedBuckets, type HoldLedger, isHolding, liveHeld } from '../../checkout-session-cache.holds.js';
 import { sameJson } from '../../checkout-session-cache.utils.js';
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
@@ -34,9 +34,13 @@ import type {
   CheckoutSessionStatus,
 } from '../../interfaces/checkout-session.interface.js';
 import { DynamoDbCheckoutSessionProbe } from './dynamodb-checkout-session.probe.js';
+import { countKeyOf, countShardOf, countShardsOf, ledgerIdOf, metadataIdOf } from './dynamodb-checkout-session.keys.js';
 import { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
 
-/** A session as stored in DynamoDB: timestamps as numbers, `expiresAt` in epoch seconds (the TTL attribute). */
+/**
+ * A session as stored in DynamoDB: timestamps as numbers, `expiresAt` in epoch seconds (the TTL attribute). Its
+ * `metadata` lives in an item of its own (`metadata#<id>`), so a status change never rewrites it.
+ */
 interface CheckoutSessionItem {
   id: string;
   eventId: string;
@@ -44,7 +48,14 @@ interface CheckoutSessionItem {
   quantity: number;
   price?: number;
   status: CheckoutSessionStatus;
+  /** Set when the session has `metadata`, kept in the item `metadata#<id>`. */
+  hasMetadata?: true;
+  /** `metadata` kept in the session item itself, as the previous layout did. */
   metadata?: CheckoutSessionMetadata;
+  /** Count index partition key, `<eventId>#<shard>`; absent on sessions of the previous layout until backfilled. */
+  countShard?: string;
+  /** Count index sort key, `<status>#<priceId>`. */
+  countKey?: string;
   /** Epoch milliseconds. */
   createdAt: number;
   /** Epoch seconds: DynamoDB ignores TTL values in milliseconds or strings. */
@@ -55,6 +66,13 @@ interface CheckoutSessionItem {
   transitions?: Set<string>;
 }
 
+/** The item that keeps a session's metadata, living as long as the session. */
+interface MetadataItem {
+  id: string;
+  metadata: CheckoutSessionMetadata;
+  expiresAt: number;
+}
+
 const toItem = (s: CheckoutSession, holdBucket: number): CheckoutSessionItem => ({
   id: s.id,
   eventId: s.eventId,
@@ -62,20 +80,22 @@ const toItem = (s: CheckoutSession, holdBucket: number): CheckoutSessionItem => 
   quantity: s.quantity,
   price: s.price,
   status: s.status,
-  metadata: s.metadata,
+  ...(s.metadata !== undefined && { hasMetadata: true }),
+  countShard: countShardOf(s.eventId, s.id),
+  countKey: countKeyOf(s.status, s.priceId),
   createdAt: s.createdAt.getTime(),
   expiresAt: s.expiresAt.getTime() / 1000,
   holdBucket,
 });
 
-const fromItem = (item: CheckoutSessionItem): CheckoutSession => ({
+const fromItem = (item: CheckoutSessionItem, metadata: CheckoutSessionMetadata | undefined): CheckoutSession => ({
   id: item.id,
   eventId: item.eventId,
   priceId: item.priceId,
   quantity: item.quantity,
   ...(item.price !== undefined && { price: item.price }),
   status: item.status,
-  ...(item.metadata !== undefined && { metadata: item.metadata }),
+  ...(metadata !== undefined && { metadata }),
   createdAt: new Date(item.createdAt),
   expiresAt: new Date(item.expiresAt * 1000),
 });
@@ -89,9 +109,6 @@ interface IdempotencyKeyItem {
 
 /** Prefix of the ids of idempotency key records; session ids are UUIDs, so the two never meet. */
 const IDEMPOTENCY_KEY_PREFIX = 'idempotency#';
-
-/** Id of the hold ledger of an event/price (docs/holds.md); JSON keeps any two pairs apart. */
-const ledgerId = (eventId: string, priceId: string): string => `hold#${JSON.stringify([eventId, priceId])}`;
 
 /** Attribute of a ledger bucket that ends at `bucket` (epoch seconds). */
 const bucketAttribute = (bucket: number): string => `b${bucket}`;
@@ -168,7 +185,8 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
 
   /**
    * One transaction: the session (never overwriting), its tickets added to the ledger (only if they fit in
-   * `maxHeld`), and with a key, the key's record (`id = idempotency#<key>`, outside the count index, same TTL). The
+   * `maxHeld`), its metadata item when it has metadata, and with a key, the key's record (`id = idempotency#<key>`,
+   * outside the count index, same TTL). The
    * SDK's retries reuse the transaction's ClientRequestToken, and a retry that finds the session it wrote reports it
    * created, so a lost response never holds twice.
    */
@@ -179,7 +197,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     now: number,
   ): Promise<CheckoutSessionInsertResult> {
     const item = toItem(session, hold.bucket);
-    const ledger = ledgerId(session.eventId, session.priceId);
+    const ledger = ledgerIdOf(session.eventId, session.priceId);
     const limit = hold.maxHeld === undefined ? undefined : hold.maxHeld - session.quantity;
     const transactItems: TransactItem[] = [
       {
@@ -205,6 +223,10 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         },
       },
     ];
+    if (session.metadata !== undefined) {
+      const metadataItem: MetadataItem = { id: metadataIdOf(session.id), metadata: session.metadata, expiresAt: item.expiresAt };
+      transactItems.push({ Put: { TableName: this.table, Item: metadataItem, ConditionExpression: 'attribute_not_exists(id)' } });
+    }
     if (idempotencyKey !== undefined) {
       const keyItem: IdempotencyKeyItem = { id: `${IDEMPOTENCY_KEY_PREFIX}${idempotencyKey}`, sessionId: item.id, expiresAt: item.expiresAt };
       transactItems.push({
@@ -226,8 +248,9 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === null) throw this.storeError('create', error);
-        const [sessionReason, ledgerReason, keyReason] = reasons;
-        const claimed = failedConditionItem<IdempotencyKeyItem>(keyReason);
+        const [sessionReason, ledgerReason] = reasons;
+        // The key's record is the last part, when there is one.
+        const claimed = idempotencyKey === undefined ? null : failedConditionItem<IdempotencyKeyItem>(reasons.at(-1));
         if (claimed) return { outcome: 'replayed', existingId: claimed.sessionId };
         const existing = failedConditionItem<CheckoutSessionItem>(sessionReason);
         if (existing !== null) {
@@ -250,13 +273,16 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
 
   async get(id: string, now: number): Promise<CheckoutSession | null> {
     const item = await this.read(id, 'getById', this.options.consistentRead);
-    return item && item.expiresAt > nowSeconds(now) ? fromItem(item) : null;
+    if (!item || item.expiresAt <= nowSeconds(now)) return null;
+    return this.withMetadata(item, 'getById');
   }
 
   /**
-   * A change between holding statuses is one conditional UpdateItem. A change that ends the hold (to `COMPLETED` or
-   * `CANCELLED`) reads the session for its quantity and bucket, then writes the status and the release in one
-   * transaction conditioned on the status read, so a concurrent change makes it read again rather than release twice.
+   * Reads the session (strongly consistent), then writes the change conditioned on the status it read: one
+   * UpdateItem between holding statuses, or one transaction with the ledger release when the change ends the hold
+   * (to `COMPLETED` or `CANCELLED`). The update sets the count index's sort key with the status and never touches the
+   * metadata item. A session that changed in between fails the condition, which returns it (`ALL_OLD`) to decide
+   * again; a retried change finds its own token and reports success.
    */
   async transition(
     id: string,
@@ -265,62 +291,35 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     now: number,
   ): Promise<CheckoutSessionTransitionResult> {
     const transitionId = randomUUID();
-    const change = {
-      TableName: this.table,
-      Key: { id },
-      UpdateExpression: 'SET #status = :to ADD transitions :transition',
-      ExpressionAttributeNames: { '#status': 'status' },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-    };
-    // A late duplicate of this very change (same token) never applies again, whatever happened in between.
-    const fresh = 'attribute_exists(id) AND expiresAt > :now AND NOT contains(transitions, :transitionId)';
-    const values = { ':to': to, ':transition': new Set([transitionId]), ':transitionId': transitionId, ':now': nowSeconds(now) };
-    /** What a session read or returned by a failed condition means for this change; `undefined`: go on with it. */
-    const outcome = (item: CheckoutSessionItem | undefined): CheckoutSessionTransitionResult | undefined => {
-      if (item?.transitions?.has(transitionId)) return { outcome: 'updated', session: fromItem(item) };
-      if (item === undefined || item.expiresAt <= nowSeconds(now)) return { outcome: 'absent' };
-      if (!from.includes(item.status)) return { outcome: 'conflict', current: item.status };
-      return undefined;
-    };
-
-    if (isHolding(to)) {
-      const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
-      try {
-        const result = await this.documents.send(
-          new UpdateCommand({
-            ...change,
-            ConditionExpression: `${fresh} AND #status IN (${Object.keys(fromValues).join(', ')})`,
-            ExpressionAttributeValues: { ...values, ...fromValues },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return { outcome: 'updated', session: fromItem(result.Attributes as CheckoutSessionItem) };
-      } catch (error) {
-        const old = conditionFailureItem(error);
-        if (old === null) throw this.storeError('updateStatus', error);
-        // The condition failed, so the change can only be ours (a retry), absent or a conflict.
-        return outcome(old) ?? { outcome: 'conflict', current: old!.status };
-      }
-    }
-
     let item = await this.read(id, 'updateStatus', true);
     for (let retry = 0; ; retry++) {
-      const decided = outcome(item);
-      if (decided) return decided;
-      const session = item!;
+      if (item?.transitions?.has(transitionId)) return this.updated(item);
+      if (item === undefined || item.expiresAt <= nowSeconds(now)) return { outcome: 'absent' };
+      if (!from.includes(item.status)) return { outcome: 'conflict', current: item.status };
+      const session = item;
       const update = {
-        ...change,
-        ConditionExpression: `${fresh} AND #status = :current`,
-        ExpressionAttributeValues: { ...values, ':current': session.status },
+        TableName: this.table,
+        Key: { id },
+        UpdateExpression: 'SET #status = :to, countShard = :countShard, countKey = :countKey ADD transitions :transition',
+        // A late duplicate of this very change (same token) never applies again, whatever happened in between.
+        ConditionExpression: 'attribute_exists(id) AND expiresAt > :now AND #status = :current AND NOT contains(transitions, :transitionId)',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': to,
+          ':current': session.status,
+          ':countShard': countShardOf(session.eventId, id),
+          ':countKey': countKeyOf(to, session.priceId),
+          ':transition': new Set([transitionId]),
+          ':transitionId': transitionId,
+          ':now': nowSeconds(now),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
       };
+      const releases = session.holdBucket !== undefined && isHolding(session.status) && !isHolding(to);
       try {
-        if (session.holdBucket === undefined) {
-          // Made before holds existed: nothing to release.
-          await this.documents.send(new UpdateCommand(update));
-        } else {
-          await this.documents.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, this.release(session)] }));
-        }
-        return { outcome: 'updated', session: fromItem({ ...session, status: to }) };
+        if (releases) await this.documents.send(new TransactWriteCommand({ TransactItems: [{ Update: update }, this.release(session)] }));
+        else await this.documents.send(new UpdateCommand(update));
+        return this.updated({ ...session, status: to });
       } catch (error) {
         const single = conditionFailureItem(error);
         const reasons = cancellationReasons(error);
@@ -340,45 +339,43 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   }
 
   /**
-   * Deletes a live holding session and releases its hold in one transaction conditioned on the status read; any
-   * other session (ended, expired, or made before holds existed) is deleted alone.
+   * Deletes a session with its metadata item. A live holding session is deleted in one transaction with its hold's
+   * release, conditioned on the status read; any other session (ended, expired, or made before holds existed) is
+   * deleted without one.
    */
   async delete(id: string, now: number): Promise<void> {
+    // Set once the hold's bucket is found released: the session has expired by the ledger's clock.
+    let bucketReleased = false;
     for (let retry = 0; ; retry++) {
       const item = await this.read(id, 'deleteById', true);
       if (!item) return;
-      try {
-        if (item.holdBucket !== undefined && item.expiresAt > nowSeconds(now) && isHolding(item.status)) {
-          await this.documents.send(
-            new TransactWriteCommand({
-              TransactItems: [
-                {
-                  Delete: {
-                    TableName: this.table,
-                    Key: { id },
-                    ConditionExpression: '#status = :current AND expiresAt > :now',
-                    ExpressionAttributeNames: { '#status': 'status' },
-                    ExpressionAttributeValues: { ':current': item.status, ':now': nowSeconds(now) },
-                  },
-                },
-                this.release(item),
-              ],
+      const releases = !bucketReleased && item.holdBucket !== undefined && item.expiresAt > nowSeconds(now) && isHolding(item.status);
+      const parts: TransactItem[] = [
+        {
+          Delete: {
+            TableName: this.table,
+            Key: { id },
+            ...(releases && {
+              ConditionExpression: '#status = :current AND expiresAt > :now',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':current': item.status, ':now': nowSeconds(now) },
             }),
-          );
-          return;
-        }
-        await this.documents.send(new DeleteCommand({ TableName: this.table, Key: { id } }));
+          },
+        },
+        ...(releases ? [this.release(item)] : []),
+        ...(item.hasMetadata ? [{ Delete: { TableName: this.table, Key: { id: metadataIdOf(id) } } }] : []),
+      ];
+      try {
+        if (parts.length === 1) await this.documents.send(new DeleteCommand({ TableName: this.table, Key: { id } }));
+        else await this.documents.send(new TransactWriteCommand({ TransactItems: parts }));
         return;
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === null) throw this.storeError('deleteById', error);
-        if (failedConditionItem(reasons[1]) !== null) {
-          // Its bucket was released already (expired by the ledger's clock): delete the session alone.
-          await this.run('deleteById', () => this.documents.send(new DeleteCommand({ TableName: this.table, Key: { id } })));
-          return;
-        }
-        // The session changed since it was read (or was deleted): read it again.
-        if (failedConditionItem(reasons[0]) === null) {
+        // The session changed since it was read, or its bucket was released already: read it again and delete it as
+        // it is now.
+        if (releases && failedConditionItem(reasons[1]) !== null) bucketReleased = true;
+        else if (failedConditionItem(reasons[0]) === null) {
           if (!conflicted(reasons)) throw this.storeError('deleteById', error);
           await this.contend(retry, 'deleteById', error);
         }
@@ -386,50 +383,56 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     }
   }
 
+  /**
+   * Queries the count index: the event's 16 shards in parallel, and in each, one query per status asked for (by
+   * exact key with a price, by key prefix without), so a count reads only sessions of the statuses it counts.
+   */
   async count(filter: CheckoutSessionCountFilter, now: number): Promise<CheckoutSessionCount> {
-    const values: Record<string, string | number> = { ':eventId': filter.eventId, ':now': nowSeconds(now) };
-    let keyCondition = 'eventId = :eventId';
-    let condition = 'expiresAt > :now';
-    if (filter.priceId !== undefined) {
-      keyCondition += ' AND priceId = :priceId';
-      values[':priceId'] = filter.priceId;
-    }
-    if (filter.status !== undefined) {
-      const statusValues = Object.fromEntries(filter.status.map((status, i) => [`:status${i}`, status]));
-      condition += ` AND #status IN (${Object.keys(statusValues).join(', ')})`;
-      Object.assign(values, statusValues);
-    }
-    const result = { sessions: 0, quantity: 0 };
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.run('count', () =>
-        this.documents.send(
-          new QueryCommand({
-            TableName: this.table,
-            IndexName: EVENT_PRICE_INDEX_NAME,
-            KeyConditionExpression: keyCondition,
-            FilterExpression: condition,
-            ProjectionExpression: 'quantity',
-            ...(filter.status !== undefined && { ExpressionAttributeNames: { '#status': 'status' } }),
-            ExpressionAttributeValues: values,
-            ExclusiveStartKey: startKey,
-            Limit: this.options.queryPageSize,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        result.sessions += 1;
-        result.quantity += (item as Pick<CheckoutSessionItem, 'quantity'>).quantity;
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    return result;
+    const conditions: { expression: string; key?: string }[] =
+      filter.status === undefined && filter.priceId === undefined
+        ? [{ expression: 'countShard = :shard' }]
+        : (filter.status ?? CHECKOUT_SESSION_STATUSES).map((status) =>
+            filter.priceId === undefined
+              ? { expression: 'countShard = :shard AND begins_with(countKey, :key)', key: `${status}#` }
+              : { expression: 'countShard = :shard AND countKey = :key', key: countKeyOf(status, filter.priceId) },
+          );
+    const shards = await Promise.all(
+      countShardsOf(filter.eventId).map(async (shard) => {
+        const result = { sessions: 0, quantity: 0 };
+        for (const { expression, key } of conditions) {
+          let startKey: Record<string, unknown> | undefined;
+          do {
+            const page = await this.run('count', () =>
+              this.documents.send(
+                new QueryCommand({
+                  TableName: this.table,
+                  IndexName: COUNT_INDEX_NAME,
+                  KeyConditionExpression: expression,
+                  FilterExpression: 'expiresAt > :now',
+                  ProjectionExpression: 'quantity',
+                  ExpressionAttributeValues: { ':shard': shard, ':now': nowSeconds(now), ...(key !== undefined && { ':key': key }) },
+                  ExclusiveStartKey: startKey,
+                  Limit: this.options.queryPageSize,
+                }),
+              ),
+            );
+            for (const item of page.Items ?? []) {
+              result.sessions += 1;
+              result.quantity += (item as Pick<CheckoutSessionItem, 'quantity'>).quantity;
+            }
+            startKey = page.LastEvaluatedKey;
+          } while (startKey);
+        }
+        return result;
+      }),
+    );
+    return shards.reduce((total, shard) => ({ sessions: total.sessions + shard.sessions, quantity: total.quantity + shard.quantity }));
   }
 
   /** One strongly consistent GetItem of the ledger, whatever the number of sessions. */
   async held(query: CheckoutSessionHeldQuery, now: number): Promise<number> {
     const ledger = await this.run('held', () =>
-      this.documents.send(new GetCommand({ TableName: this.table, Key: { id: ledgerId(query.eventId, query.priceId) }, ConsistentRead: true })),
+      this.documents.send(new GetCommand({ TableName: this.table, Key: { id: ledgerIdOf(query.eventId, query.priceId) }, ConsistentRead: true })),
     );
     return liveHeld(toLedger(ledger.Item), now);
   }
@@ -439,7 +442,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     return {
       Update: {
         TableName: this.table,
-        Key: { id: ledgerId(session.eventId, session.priceId) },
+        Key: { id: ledgerIdOf(session.eventId, session.priceId) },
         UpdateExpression: 'ADD held :release, #bucket :release',
         ConditionExpression: 'attribute_exists(#bucket)',
         ExpressionAttributeNames: { '#bucket': bucketAttribute(session.holdBucket!) },
@@ -492,6 +495,24 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   private async contend(retry: number, operation: string, error: unknown): Promise<void> {
     if (retry >= CONTENTION_RETRIES) throw this.storeError(operation, error);
     await sleep(Math.random() * Math.min(CONTENTION_BACKOFF_CAP_MS, 5 * 2 ** retry));
+  }
+
+  /** A successful change's answer: the session as changed, with its metadata. */
+  private async updated(item: CheckoutSessionItem): Promise<CheckoutSessionTransitionResult> {
+    const session = await this.withMetadata(item, 'updateStatus');
+    return session ? { outcome: 'updated', session } : { outcome: 'absent' };
+  }
+
+  /**
+   * The session of `item` with its metadata, read from its own item (strongly consistent: it was written in the same
+   * transaction). `null` when that item is gone: the session was deleted meanwhile.
+   */
+  private async withMetadata(item: CheckoutSessionItem, operation: string): Promise<CheckoutSession | null> {
+    if (!item.hasMetadata) return fromItem(item, item.metadata);
+    const result = await this.run(operation, () =>
+      this.documents.send(new GetCommand({ TableName: this.table, Key: { id: metadataIdOf(item.id) }, ConsistentRead: true })),
+    );
+    return result.Item ? fromItem(item, (result.Item as MetadataItem).metadata) : null;
   }
 
   /** The session item with this id (expired ones included), or `undefined`. */

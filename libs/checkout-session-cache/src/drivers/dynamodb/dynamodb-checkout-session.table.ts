@@ -10,26 +10,33 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
+import { COUNT_INDEX_NAME, EVENT_PRICE_INDEX_NAME } from '../../checkout-session-cache.constants.js';
+import type { CheckoutSessionStatus } from '../../interfaces/checkout-session.interface.js';
+import { countKeyOf, countShardOf } from './dynamodb-checkout-session.keys.js';
 
 /** Name of the TTL attribute (epoch seconds). */
 export const TTL_ATTRIBUTE = 'expiresAt';
 
-/** The GSI that backs `count`: it projects only what a count reads. */
-const eventPriceIndex: GlobalSecondaryIndex = {
-  IndexName: EVENT_PRICE_INDEX_NAME,
+/**
+ * The GSI that backs `count`, write-sharded: `countShard` = `<eventId>#<n>` (n from the session id, 0–15) and
+ * `countKey` = `<status>#<priceId>`. It projects only what a count reads; ledgers and other records have neither
+ * key, so they stay out of it.
+ */
+const countIndex: GlobalSecondaryIndex = {
+  IndexName: COUNT_INDEX_NAME,
   KeySchema: [
-    { AttributeName: 'eventId', KeyType: 'HASH' },
-    { AttributeName: 'priceId', KeyType: 'RANGE' },
+    { AttributeName: 'countShard', KeyType: 'HASH' },
+    { AttributeName: 'countKey', KeyType: 'RANGE' },
   ],
-  Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['quantity', 'status', TTL_ATTRIBUTE] },
+  Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['quantity', TTL_ATTRIBUTE] },
 };
 
 const attributeDefinitions: AttributeDefinition[] = [
   { AttributeName: 'id', AttributeType: 'S' },
-  { AttributeName: 'eventId', AttributeType: 'S' },
-  { AttributeName: 'priceId', AttributeType: 'S' },
+  { AttributeName: 'countShard', AttributeType: 'S' },
+  { AttributeName: 'countKey', AttributeType: 'S' },
 ];
 
 /**
@@ -44,7 +51,7 @@ export const CHECKOUT_SESSION_TABLE_LAYOUT: Readonly<{
 }> = {
   partitionKey: 'id',
   attributeDefinitions,
-  globalSecondaryIndexes: [eventPriceIndex],
+  globalSecondaryIndexes: [countIndex],
   ttlAttribute: TTL_ATTRIBUTE,
 };
 
@@ -63,9 +70,9 @@ async function waitForIndex(client: DynamoDBClient, tableName: string, timeoutMs
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const table = await describe(client, tableName);
-    const index = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === EVENT_PRICE_INDEX_NAME);
+    const index = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === COUNT_INDEX_NAME);
     if (index?.IndexStatus === 'ACTIVE') return;
-    if (Date.now() > deadline) throw new Error(`Index ${EVENT_PRICE_INDEX_NAME} of ${tableName} is not ACTIVE after ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`Index ${COUNT_INDEX_NAME} of ${tableName} is not ACTIVE after ${timeoutMs} ms`);
     await sleep(1000);
   }
 }
@@ -78,8 +85,8 @@ export async function inspectCheckoutSessionTable(client: DynamoDBClient, tableN
   const table = await describe(client, tableName);
   if (!table) return [`table "${tableName}" does not exist`];
   const problems: string[] = [];
-  if (!table.GlobalSecondaryIndexes?.some((i) => i.IndexName === EVENT_PRICE_INDEX_NAME)) {
-    problems.push(`table "${tableName}" has no index "${EVENT_PRICE_INDEX_NAME}": counts will fail`);
+  if (!table.GlobalSecondaryIndexes?.some((i) => i.IndexName === COUNT_INDEX_NAME)) {
+    problems.push(`table "${tableName}" has no index "${COUNT_INDEX_NAME}": counts will fail`);
   }
   const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }))).TimeToLiveDescription;
   const enabled = ttl?.TimeToLiveStatus === 'ENABLED' || ttl?.TimeToLiveStatus === 'ENABLING';
@@ -108,10 +115,10 @@ export async function ensureCheckoutSessionTable(
           BillingMode: 'PAY_PER_REQUEST',
           AttributeDefinitions: attributeDefinitions,
           KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          GlobalSecondaryIndexes: [eventPriceIndex],
+          GlobalSecondaryIndexes: [countIndex],
         }),
       );
-      log(`Created table "${tableName}" with index "${EVENT_PRICE_INDEX_NAME}"`);
+      log(`Created table "${tableName}" with index "${COUNT_INDEX_NAME}"`);
     } catch (error) {
       // Another process created it in the meantime: fine, wait for it below.
       if (!isNamed(error, 'ResourceInUseException')) throw error;
@@ -119,15 +126,22 @@ export async function ensureCheckoutSessionTable(
     await waitUntilTableExists({ client, maxWaitTime: timeoutMs / 1000, minDelay: 1 }, { TableName: tableName });
     table = await describe(client, tableName);
   }
-  if (!table?.GlobalSecondaryIndexes?.some((i) => i.IndexName === EVENT_PRICE_INDEX_NAME)) {
+  if (!table?.GlobalSecondaryIndexes?.some((i) => i.IndexName === COUNT_INDEX_NAME)) {
+    // Online: the table keeps serving while DynamoDB builds the index (docs/migration.md).
     await client.send(
       new UpdateTableCommand({
         TableName: tableName,
         AttributeDefinitions: attributeDefinitions,
-        GlobalSecondaryIndexUpdates: [{ Create: eventPriceIndex }],
+        GlobalSecondaryIndexUpdates: [{ Create: countIndex }],
       }),
     );
-    log(`Adding index "${EVENT_PRICE_INDEX_NAME}" to table "${tableName}"`);
+    log(`Adding index "${COUNT_INDEX_NAME}" to table "${tableName}"`);
+  }
+  if (table?.GlobalSecondaryIndexes?.some((i) => i.IndexName === EVENT_PRICE_INDEX_NAME)) {
+    log(
+      `Index "${EVENT_PRICE_INDEX_NAME}" of the previous layout is no longer read: once every app runs this version and ` +
+        'the backfill has run, delete it (docs/migration.md); until then it takes every write',
+    );
   }
   await waitForIndex(client, tableName, timeoutMs);
   const ttl = (await client.send(new DescribeTimeToLiveCommand({ TableName: tableName }))).TimeToLiveDescription;
@@ -141,4 +155,57 @@ export async function ensureCheckoutSessionTable(
     new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE } }),
   );
   log(`Enabled TTL on "${TTL_ATTRIBUTE}" of table "${tableName}"`);
+}
+
+/**
+ * Gives every live session of the previous layout — or changed by an app of that version during a rollout — the count
+ * index's keys (`countShard`, `countKey`) its status and ids call for: a Scan of the table and one UpdateItem per
+ * session that needs it, conditioned on the status it read. Safe to run again and while apps serve. Returns how many
+ * sessions it updated.
+ */
+export async function backfillCheckoutSessionCountKeys(
+  client: DynamoDBClient,
+  tableName: string,
+  log: (message: string) => void = () => {},
+  now: number = Date.now(),
+): Promise<number> {
+  const documents = DynamoDBDocumentClient.from(client);
+  let updated = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new ScanCommand({
+        TableName: tableName,
+        ProjectionExpression: 'id, eventId, priceId, #status, countShard, countKey',
+        FilterExpression: 'attribute_exists(#status) AND expiresAt > :now',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of (page.Items ?? []) as { id: string; eventId: string; priceId: string; status: CheckoutSessionStatus; countShard?: string; countKey?: string }[]) {
+      const countShard = countShardOf(item.eventId, item.id);
+      const countKey = countKeyOf(item.status, item.priceId);
+      if (item.countShard === countShard && item.countKey === countKey) continue;
+      try {
+        await documents.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { id: item.id },
+            UpdateExpression: 'SET countShard = :countShard, countKey = :countKey',
+            ConditionExpression: '#status = :status',
+            ExpressionAttributeNames: { '#status': 'status' },
+            ExpressionAttributeValues: { ':countShard': countShard, ':countKey': countKey, ':status': item.status },
+          }),
+        );
+        updated += 1;
+      } catch (error) {
+        // Changed (or deleted) since the scan read it: its writer set the keys itself.
+        if (!isNamed(error, 'ConditionalCheckFailedException')) throw error;
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  log(`Backfilled the count index keys of ${updated} session(s) in table "${tableName}"`);
+  return updated;
 }
