@@ -16,20 +16,23 @@ import {
   CheckoutSessionCacheModule,
   createCheckoutSessionDynamoDbClient,
   ensureCheckoutSessionTable,
-  EVENT_PRICE_INDEX_NAME,
+  CHECKOUT_SESSION_STATUSES,
+  COUNT_INDEX_NAME,
   type CheckoutSessionCache,
   type CheckoutSessionCacheModuleOptions,
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
 import { holdBucketSeconds } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
+import { countKeyOf, countShardOf, countShardsOf, ledgerIdOf } from '../libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.keys.js';
 import { dynamoDbHoldsBenchmark, memoryHoldsBenchmark } from './holds.js';
+import { onSaleBenchmark } from './on-sale.js';
 import { measureColdStart } from './cold-start.js';
 import { compare, percentile, runBatch, type Side, type Summary } from './measure.js';
 
 const quick = process.argv.includes('--quick');
 const config = quick
-  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15, heldLive: [1, 1000, 10_000] }
-  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30, heldLive: [1, 1000, 100_000] };
+  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15, heldLive: [1, 1000, 10_000], buyers: 1000, onSaleLive: [1000, 10_000] }
+  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30, heldLive: [1, 1000, 100_000], buyers: 3000, onSaleLive: [1000, 100_000] };
 const CONCURRENCY = [1, 32];
 const OPERATIONS = ['create', 'getById', 'updateStatus', 'count', 'deleteById'] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -42,6 +45,8 @@ const COUNT_EVENT_SESSIONS = 20;
 const TTL_MS = 24 * 3_600_000;
 /** The hold ledger's bucket width for a 24 h TTL (2 % of it), as the driver computes it. */
 const HOLD_BUCKET_SECONDS = holdBucketSeconds(TTL_MS);
+/** Prices of the HTTP benchmark's event: each has its own hold ledger. */
+const HTTP_PRICES = 20;
 const APP_MAIN = 'dist/apps/checkout-api/apps/checkout-api/src/main.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -93,17 +98,32 @@ function memoryLibrarySides(): { sides: Record<Operation, Side<string[]>>; close
   return { sides: librarySides(() => booted!.cache, 'lib', reset), close: async () => booted?.app.close() };
 }
 
-/** The floor for the DynamoDB driver: the same DynamoDB commands, sent directly through a DynamoDBDocumentClient. */
+/**
+ * The floor for the DynamoDB driver: the same DynamoDB commands the driver sends (docs/holds.md, docs/scale.md), sent
+ * directly through a DynamoDBDocumentClient, without validation, outcome handling or retries on conflicts.
+ */
 function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Promise<string[]>): Record<Operation, Side<string[]>> {
   const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const read = async (id: string) => (await documents.send(new GetCommand({ TableName: TABLE, Key: { id }, ConsistentRead: true }))).Item!;
   return {
     create: {
       prepare: none,
       op: () => {
         const now = Date.now();
+        const id = randomUUID();
         const expiresAt = Math.ceil((now + TTL_MS) / 1000);
         const holdBucket = Math.ceil(expiresAt / HOLD_BUCKET_SECONDS) * HOLD_BUCKET_SECONDS;
-        const item = { id: randomUUID(), ...input('raw-create'), status: 'CREATED', createdAt: now, expiresAt, holdBucket };
+        const session = input('raw-create');
+        const item = {
+          id,
+          ...session,
+          status: 'CREATED',
+          countShard: countShardOf(session.eventId, id),
+          countKey: countKeyOf('CREATED', session.priceId),
+          createdAt: now,
+          expiresAt,
+          holdBucket,
+        };
         return documents.send(
           new TransactWriteCommand({
             TransactItems: [
@@ -111,7 +131,7 @@ function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Pro
               {
                 Update: {
                   TableName: TABLE,
-                  Key: { id: `hold#${JSON.stringify(['raw-create', 'p'])}` },
+                  Key: { id: ledgerIdOf(session.eventId, session.priceId) },
                   UpdateExpression: 'ADD held :quantity, #bucket :quantity',
                   ExpressionAttributeNames: { '#bucket': `b${holdBucket}` },
                   ExpressionAttributeValues: { ':quantity': item.quantity },
@@ -122,54 +142,69 @@ function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Pro
         );
       },
     },
-    getById: { prepare: seed, op: (ids, i) => documents.send(new GetCommand({ TableName: TABLE, Key: { id: ids[i] }, ConsistentRead: true })) },
+    getById: { prepare: seed, op: (ids, i) => read(ids[i]!) },
     updateStatus: {
       prepare: seed,
-      op: (ids, i) =>
-        documents.send(
+      op: async (ids, i) => {
+        const item = await read(ids[i]!);
+        const transitionId = randomUUID();
+        return documents.send(
           new UpdateCommand({
             TableName: TABLE,
             Key: { id: ids[i] },
-            UpdateExpression: 'SET #status = :to ADD transitions :transition',
-            ConditionExpression: 'attribute_exists(id) AND expiresAt > :now AND NOT contains(transitions, :transitionId) AND #status IN (:from0)',
+            UpdateExpression: 'SET #status = :to, countShard = :countShard, countKey = :countKey ADD transitions :transition',
+            ConditionExpression: 'attribute_exists(id) AND expiresAt > :now AND #status = :current AND NOT contains(transitions, :transitionId)',
             ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: (() => {
-              const transitionId = randomUUID();
-              return { ':to': 'CONFIRMING', ':transition': new Set([transitionId]), ':transitionId': transitionId, ':now': nowSeconds(), ':from0': 'CREATED' };
-            })(),
-            ReturnValues: 'ALL_NEW',
+            ExpressionAttributeValues: {
+              ':to': 'CONFIRMING',
+              ':current': item.status,
+              ':countShard': countShardOf(item.eventId as string, ids[i]!),
+              ':countKey': countKeyOf('CONFIRMING', item.priceId as string),
+              ':transition': new Set([transitionId]),
+              ':transitionId': transitionId,
+              ':now': nowSeconds(),
+            },
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
-        ),
+        );
+      },
     },
     count: {
       prepare: none,
+      // The event's 16 shards in parallel, one query per status in each (a count with a price and no status).
       op: async () => {
-        let quantity = 0;
-        let startKey: Record<string, unknown> | undefined;
-        do {
-          const page = await documents.send(
-            new QueryCommand({
-              TableName: TABLE,
-              IndexName: EVENT_PRICE_INDEX_NAME,
-              KeyConditionExpression: 'eventId = :eventId AND priceId = :priceId',
-              FilterExpression: 'expiresAt > :now',
-              ProjectionExpression: 'quantity',
-              ExpressionAttributeValues: { ':eventId': COUNT_EVENT, ':priceId': 'p', ':now': nowSeconds() },
-              ExclusiveStartKey: startKey,
-            }),
-          );
-          for (const item of page.Items ?? []) quantity += item.quantity as number;
-          startKey = page.LastEvaluatedKey;
-        } while (startKey);
-        return quantity;
+        const counts = await Promise.all(
+          countShardsOf(COUNT_EVENT).map(async (shard) => {
+            let quantity = 0;
+            for (const status of CHECKOUT_SESSION_STATUSES) {
+              let startKey: Record<string, unknown> | undefined;
+              do {
+                const page = await documents.send(
+                  new QueryCommand({
+                    TableName: TABLE,
+                    IndexName: COUNT_INDEX_NAME,
+                    KeyConditionExpression: 'countShard = :shard AND countKey = :key',
+                    FilterExpression: 'expiresAt > :now',
+                    ProjectionExpression: 'quantity',
+                    ExpressionAttributeValues: { ':shard': shard, ':key': countKeyOf(status, 'p'), ':now': nowSeconds() },
+                    ExclusiveStartKey: startKey,
+                  }),
+                );
+                for (const item of page.Items ?? []) quantity += item.quantity as number;
+                startKey = page.LastEvaluatedKey;
+              } while (startKey);
+            }
+            return quantity;
+          }),
+        );
+        return counts.reduce((a, b) => a + b, 0);
       },
     },
     deleteById: {
       prepare: seed,
       // As the driver does for a live holding session: read it, then delete it and release its hold in one transaction.
       op: async (ids, i) => {
-        const { Item: item } = await documents.send(new GetCommand({ TableName: TABLE, Key: { id: ids[i] }, ConsistentRead: true }));
+        const item = await read(ids[i]!);
         return documents.send(
           new TransactWriteCommand({
             TransactItems: [
@@ -179,17 +214,17 @@ function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Pro
                   Key: { id: ids[i] },
                   ConditionExpression: '#status = :current AND expiresAt > :now',
                   ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':current': item!.status, ':now': nowSeconds() },
+                  ExpressionAttributeValues: { ':current': item.status, ':now': nowSeconds() },
                 },
               },
               {
                 Update: {
                   TableName: TABLE,
-                  Key: { id: `hold#${JSON.stringify([item!.eventId, item!.priceId])}` },
+                  Key: { id: ledgerIdOf(item.eventId as string, item.priceId as string) },
                   UpdateExpression: 'ADD held :release, #bucket :release',
                   ConditionExpression: 'attribute_exists(#bucket)',
-                  ExpressionAttributeNames: { '#bucket': `b${item!.holdBucket}` },
-                  ExpressionAttributeValues: { ':release': -item!.quantity },
+                  ExpressionAttributeNames: { '#bucket': `b${item.holdBucket}` },
+                  ExpressionAttributeValues: { ':release': -(item.quantity as number) },
                 },
               },
             ],
@@ -308,19 +343,29 @@ async function httpRun(env: Record<string, string>): Promise<{ reqPerSec: number
       ...(body && { headers: json, body }),
       setupRequest: (request, context) => ({ ...request, path: `/checkout-sessions/${(context as { id: string }).id}` }),
     });
+    // One event, its holds spread over 20 prices (an on-sale's price categories); each lifecycle reads what its
+    // price holds, as an app shows free stock (`held`, the hot-path figure; `count` is for reporting).
+    let lifecycles = 0;
     const requests: autocannon.Request[] = [
       {
         method: 'POST',
         path: '/checkout-sessions',
         headers: json,
-        body: JSON.stringify({ eventId: 'http-bench', priceId: 'p', quantity: 2, price: 10 }),
+        setupRequest: (request, context) => {
+          const priceId = `p${lifecycles++ % HTTP_PRICES}`;
+          (context as { priceId?: string }).priceId = priceId;
+          return { ...request, body: JSON.stringify({ eventId: 'http-bench', priceId, quantity: 2, price: 10 }) };
+        },
         onResponse: (status, body, context) => {
           if (status === 201) (context as { id?: string }).id = (JSON.parse(body) as { id: string }).id;
         },
       },
       byId('GET'),
       byId('PATCH', JSON.stringify({ status: 'CONFIRMING' })),
-      { method: 'GET', path: '/checkout-sessions/count?eventId=http-bench&priceId=p' },
+      {
+        method: 'GET',
+        setupRequest: (request, context) => ({ ...request, path: `/checkout-sessions/held?eventId=http-bench&priceId=${(context as { priceId: string }).priceId}` }),
+      },
       byId('DELETE'),
     ];
     const run = (duration: number) => autocannon({ url, connections: 32, duration, requests });
@@ -379,15 +424,20 @@ async function countScaling(endpoint: string) {
     });
   };
   const now = Date.now();
-  const session = (eventId: string, expiresAtMs: number) => ({
-    id: randomUUID(),
-    eventId,
-    priceId: 'p',
-    quantity: 1,
-    status: 'CREATED',
-    createdAt: now,
-    expiresAt: Math.ceil(expiresAtMs / 1000),
-  });
+  const session = (eventId: string, expiresAtMs: number) => {
+    const id = randomUUID();
+    return {
+      id,
+      eventId,
+      priceId: 'p',
+      quantity: 1,
+      status: 'CREATED',
+      countShard: countShardOf(eventId, id),
+      countKey: countKeyOf('CREATED', 'p'),
+      createdAt: now,
+      expiresAt: Math.ceil(expiresAtMs / 1000),
+    };
+  };
   for (const live of config.live) await writeRaw(live, () => session(`live-${live}`, now + TTL_MS));
   let loaded = 0;
   for (const unrelated of config.unrelated) {
@@ -461,6 +511,10 @@ async function main(): Promise<void> {
     log('measuring Lambda cold starts (a fresh process each)…');
     const coldStart = await measureColdStart(endpoint, TABLE, config.rounds);
 
+    // 6. The on-sale scenario: one hot event, write units and key spread from the library's own requests.
+    log('measuring the on-sale scenario…');
+    const onSale = await onSaleBenchmark(endpoint, { buyers: config.buyers, live: config.onSaleLive, samples: config.countSamples, rounds: config.rounds, n: config.n });
+
     const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
     const largestU = config.unrelated.at(-1)!;
     // A ratio short of 0.95 by less than the A/A calibration's distance from 1 cannot be told from noise.
@@ -474,6 +528,8 @@ async function main(): Promise<void> {
       httpMemoryAtLeast5000ReqPerSec: verdict(httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0),
       countCostFollowsLiveNotUnrelated: verdict(config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0))),
       heldReadsOneItemWhateverTheHolds: verdict(holds.dynamodb.held.every((row) => row.requestsPerCall === 1)),
+      onSaleNoIndexKeyOver10PercentOfTheEvent: verdict(onSale.runs.every((run) => run.hottestIndexKeyShare <= 10)),
+      onSaleLedgerAtMost4WcuPerHold: verdict(onSale.runs.every((run) => run.hottestTableKey.wcuPerHold <= 4)),
       ...coldStart.targets,
     };
     const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
@@ -494,6 +550,7 @@ async function main(): Promise<void> {
       countScaling: scaling.rows,
       countScalingExpiredSameKey: scaling.expiredSameKey,
       holds,
+      onSale,
       memoryFootprint: footprint,
       lambdaColdStart: { rows: coldStart.rows, overBare: coldStart.overBare },
       targets,
@@ -556,6 +613,23 @@ async function main(): Promise<void> {
       'held({ eventId, priceId }) by live holds of the pair',
       ['driver', 'live holds', 'p50 ms', 'p99 ms', 'requests per call'],
       (['dynamodb', 'memory'] as const).flatMap((driver) => holds[driver].held.map((r) => [driver, r.live, r.p50Ms, r.p99Ms, r.requestsPerCall])),
+    );
+    for (const run of onSale.runs) {
+      printTable(
+        `on-sale, one event, ${run.prices} price(s): ${run.buyers} buyers for ${Math.floor((0.9 * run.buyers) / run.prices) * run.prices} tickets → ${run.holds} holds, ${run.soldOut} sold out; ` +
+          `hottest table key ${run.hottestTableKey.writesPerHold} writes (${run.hottestTableKey.wcuPerHold} WCU) per hold, hottest index key ${run.hottestIndexKeyShare} % of the event's index writes`,
+        ['operation', 'calls', 'table WCU/call', 'index WCU/call'],
+        Object.entries(run.costs).map(([operation, c]) => [operation, c.calls, c.tableWcuPerCall, c.indexWcuPerCall]),
+      );
+    }
+    printTable(
+      'on-sale: count (CREATED + CONFIRMING) and held by live sessions of one event (20 prices)',
+      ['live sessions', 'count p50 ms', 'count p99 ms', 'held p50 ms', 'held p99 ms'],
+      onSale.latency.map((r) => [r.live, r.countP50Ms, r.countP99Ms, r.heldP50Ms, r.heldP99Ms]),
+    );
+    log(
+      `  keyed vs plain creates (20 prices, concurrency 32): keyed ${onSale.keyedVsPlain.keyed.opsPerSec} ops/s, ` +
+        `plain ${onSale.keyedVsPlain.plain.opsPerSec} ops/s, ratio ${onSale.keyedVsPlain.ratio}`,
     );
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
     printTable(

@@ -6,6 +6,7 @@ import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { holdBucketOf } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
+import { countKeyOf, countShardOf, ledgerIdOf } from '../libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.keys.js';
 import {
   CHECKOUT_SESSION_CACHE,
   CheckoutSessionCacheModule,
@@ -112,16 +113,21 @@ export async function dynamoDbHoldsBenchmark(endpoint: string, config: HoldsBenc
       const now = Date.now();
       const expiresAt = new Date(Math.ceil((now + TTL_MS) / 1000) * 1000);
       const holdBucket = holdBucketOf(expiresAt, TTL_MS);
-      const item = () => ({
-        id: randomUUID(),
-        eventId,
-        priceId: 'p',
-        quantity: 1,
-        status: 'CREATED',
-        createdAt: now,
-        expiresAt: expiresAt.getTime() / 1000,
-        holdBucket,
-      });
+      const item = () => {
+        const id = randomUUID();
+        return {
+          id,
+          eventId,
+          priceId: 'p',
+          quantity: 1,
+          status: 'CREATED',
+          countShard: countShardOf(eventId, id),
+          countKey: countKeyOf('CREATED', 'p'),
+          createdAt: now,
+          expiresAt: expiresAt.getTime() / 1000,
+          holdBucket,
+        };
+      };
       await runBatch(Math.ceil(live / 25), 8, async (b) => {
         let unprocessed: WriteRequest[] | undefined = Array.from({ length: Math.min(25, live - b * 25) }, () => ({ PutRequest: { Item: marshall(item()) } }));
         while (unprocessed?.length) {
@@ -132,7 +138,7 @@ export async function dynamoDbHoldsBenchmark(endpoint: string, config: HoldsBenc
       await client.send(
         new UpdateItemCommand({
           TableName: table,
-          Key: marshall({ id: `hold#${JSON.stringify([eventId, 'p'])}` }),
+          Key: marshall({ id: ledgerIdOf(eventId, 'p') }),
           UpdateExpression: 'ADD held :live, #bucket :live',
           ExpressionAttributeNames: { '#bucket': `b${holdBucket}` },
           ExpressionAttributeValues: marshall({ ':live': live }),
