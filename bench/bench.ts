@@ -1,9 +1,7 @@
 // `npm run bench` (about 10 minutes) and `npm run bench -- --quick` (under 3 minutes). Starts what it needs (DynamoDB
 // Local on a free port, the built sample app), warms up, measures, prints tables and writes bench/results/latest.json.
 // Every comparison is a ratio measured in this run, interleaved, with medians (see bench/measure.ts).
-import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { NestFactory } from '@nestjs/core';
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
@@ -22,10 +20,11 @@ import {
   type CheckoutSessionCacheModuleOptions,
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
-import { holdBucketSeconds } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
+import { holdBucketOf } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
 import { countKeyOf, countShardOf, countShardsOf, ledgerIdOf } from '../libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.keys.js';
 import { dynamoDbHoldsBenchmark, memoryHoldsBenchmark } from './holds.js';
 import { onSaleBenchmark } from './on-sale.js';
+import { batchWrite, sessionItem, TTL_MS } from './seed.js';
 import { measureColdStart } from './cold-start.js';
 import { compare, percentile, runBatch, type Side, type Summary } from './measure.js';
 
@@ -42,9 +41,6 @@ const TABLE = 'bench-sessions';
 const SCALING_TABLE = 'bench-scaling';
 const COUNT_EVENT = 'bench-count';
 const COUNT_EVENT_SESSIONS = 20;
-const TTL_MS = 24 * 3_600_000;
-/** The hold ledger's bucket width for a 24 h TTL (2 % of it), as the driver computes it. */
-const HOLD_BUCKET_SECONDS = holdBucketSeconds(TTL_MS);
 /** Prices of the HTTP benchmark's event: each has its own hold ledger. */
 const HTTP_PRICES = 20;
 const APP_MAIN = 'dist/apps/checkout-api/apps/checkout-api/src/main.js';
@@ -112,7 +108,7 @@ function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Pro
         const now = Date.now();
         const id = randomUUID();
         const expiresAt = Math.ceil((now + TTL_MS) / 1000);
-        const holdBucket = Math.ceil(expiresAt / HOLD_BUCKET_SECONDS) * HOLD_BUCKET_SECONDS;
+        const holdBucket = holdBucketOf(new Date(expiresAt * 1000), TTL_MS);
         const session = input('raw-create');
         const item = {
           id,
@@ -412,32 +408,9 @@ async function countScaling(endpoint: string) {
     }
     return { p50Ms: Math.round(percentile(latencies, 50) * 100) / 100, itemsRead: scanned };
   };
-  const writeRaw = async (count: number, item: (i: number) => Record<string, unknown>) => {
-    const batches = Math.ceil(count / 25);
-    await runBatch(batches, 8, async (b) => {
-      const items = Array.from({ length: Math.min(25, count - b * 25) }, (_, k) => ({ PutRequest: { Item: marshall(item(b * 25 + k)) } }));
-      let unprocessed: typeof items | undefined = items;
-      while (unprocessed?.length) {
-        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [SCALING_TABLE]: unprocessed } }));
-        unprocessed = out.UnprocessedItems?.[SCALING_TABLE] as typeof items | undefined;
-      }
-    });
-  };
+  const writeRaw = (count: number, item: (i: number) => Record<string, unknown>) => batchWrite(client, SCALING_TABLE, count, item);
   const now = Date.now();
-  const session = (eventId: string, expiresAtMs: number) => {
-    const id = randomUUID();
-    return {
-      id,
-      eventId,
-      priceId: 'p',
-      quantity: 1,
-      status: 'CREATED',
-      countShard: countShardOf(eventId, id),
-      countKey: countKeyOf('CREATED', 'p'),
-      createdAt: now,
-      expiresAt: Math.ceil(expiresAtMs / 1000),
-    };
-  };
+  const session = (eventId: string, expiresAtMs: number) => sessionItem(eventId, 'p', 'CREATED', expiresAtMs);
   for (const live of config.live) await writeRaw(live, () => session(`live-${live}`, now + TTL_MS));
   let loaded = 0;
   for (const unrelated of config.unrelated) {

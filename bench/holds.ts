@@ -1,12 +1,7 @@
 // Holds in the benchmark: limited creates against plain creates (same run, interleaved), and `held` latency with
 // 1, 1,000 and 100,000 live holds of one event/price, on both drivers, with the requests each `held` sends.
-import { BatchWriteItemCommand, type BatchWriteItemCommandOutput, UpdateItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { NestFactory } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { holdBucketOf } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
-import { countKeyOf, countShardOf, ledgerIdOf } from '../libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.keys.js';
 import {
   CHECKOUT_SESSION_CACHE,
   CheckoutSessionCacheModule,
@@ -17,8 +12,8 @@ import {
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV } from '../test/support/dynamodb-local.mjs';
 import { compare, percentile, runBatch, type Summary } from './measure.js';
+import { addToLedger, batchWrite, sessionItem, TTL_MS } from './seed.js';
 
-const TTL_MS = 24 * 3_600_000;
 /** A `maxHeld` no bench create reaches: the limited side pays for the condition, never for a refusal. */
 const UNREACHED = 1e12;
 
@@ -68,19 +63,35 @@ async function timeHeld(cache: CheckoutSessionCache, eventId: string, samples: n
   return { p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), requestsPerCall: (requests() - before) / samples };
 }
 
+/** Limited vs plain creates, then `held` at each number of live holds, which `load` puts in place. */
+async function measure(
+  cache: CheckoutSessionCache,
+  config: HoldsBenchConfig,
+  load: (eventId: string, live: number) => Promise<void>,
+  requests: () => number,
+): Promise<HoldsBenchResult> {
+  await limitedVsPlain(cache, { ...config, rounds: 1, n: Math.min(config.n, 100) }); // warm-up
+  const result = await limitedVsPlain(cache, config);
+  const held: HoldsBenchResult['held'] = [];
+  for (const live of config.live) {
+    const eventId = `held-${live}`;
+    await load(eventId, live);
+    const timed = await timeHeld(cache, eventId, config.samples, requests);
+    const answered = await cache.held({ eventId, priceId: 'p' });
+    if (answered !== live) throw new Error(`held answered ${answered} for ${live} live holds`);
+    held.push({ live, ...timed });
+  }
+  return { limitedVsPlain: { limited: result.a, plain: result.b, ratio: result.ratio }, held };
+}
+
 /** The memory driver: holds created through the library. */
 export async function memoryHoldsBenchmark(config: HoldsBenchConfig): Promise<HoldsBenchResult> {
   const { app, cache } = await boot({ driver: 'memory' });
   try {
-    await limitedVsPlain(cache, { ...config, rounds: 1, n: Math.min(config.n, 100) }); // warm-up
-    const result = await limitedVsPlain(cache, config);
-    const held: HoldsBenchResult['held'] = [];
-    for (const live of config.live) {
-      const eventId = `held-${live}`;
+    const load = async (eventId: string, live: number) => {
       await runBatch(live, 64, () => cache.create({ eventId, priceId: 'p', quantity: 1 }));
-      held.push({ live, ...(await timeHeld(cache, eventId, config.samples, () => 0)) });
-    }
-    return { limitedVsPlain: { limited: result.a, plain: result.b, ratio: result.ratio }, held };
+    };
+    return await measure(cache, config, load, () => 0);
   } finally {
     await app.close();
   }
@@ -105,51 +116,12 @@ export async function dynamoDbHoldsBenchmark(endpoint: string, config: HoldsBenc
   await ensureCheckoutSessionTable(client, table);
   const { app, cache } = await boot({ driver: 'dynamodb', endpoint, tableName: table, client, maxAttempts: 3, requestTimeoutMs: 5000 });
   try {
-    await limitedVsPlain(cache, { ...config, rounds: 1, n: Math.min(config.n, 100) }); // warm-up
-    const result = await limitedVsPlain(cache, config);
-    const held: HoldsBenchResult['held'] = [];
-    for (const live of config.live) {
-      const eventId = `held-${live}`;
-      const now = Date.now();
-      const expiresAt = new Date(Math.ceil((now + TTL_MS) / 1000) * 1000);
-      const holdBucket = holdBucketOf(expiresAt, TTL_MS);
-      const item = () => {
-        const id = randomUUID();
-        return {
-          id,
-          eventId,
-          priceId: 'p',
-          quantity: 1,
-          status: 'CREATED',
-          countShard: countShardOf(eventId, id),
-          countKey: countKeyOf('CREATED', 'p'),
-          createdAt: now,
-          expiresAt: expiresAt.getTime() / 1000,
-          holdBucket,
-        };
-      };
-      await runBatch(Math.ceil(live / 25), 8, async (b) => {
-        let unprocessed: WriteRequest[] | undefined = Array.from({ length: Math.min(25, live - b * 25) }, () => ({ PutRequest: { Item: marshall(item()) } }));
-        while (unprocessed?.length) {
-          const out: BatchWriteItemCommandOutput = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: unprocessed } }));
-          unprocessed = out.UnprocessedItems?.[table];
-        }
-      });
-      await client.send(
-        new UpdateItemCommand({
-          TableName: table,
-          Key: marshall({ id: ledgerIdOf(eventId, 'p') }),
-          UpdateExpression: 'ADD held :live, #bucket :live',
-          ExpressionAttributeNames: { '#bucket': `b${holdBucket}` },
-          ExpressionAttributeValues: marshall({ ':live': live }),
-        }),
-      );
-      const timed = await timeHeld(cache, eventId, config.samples, () => requests);
-      const answered = await cache.held({ eventId, priceId: 'p' });
-      if (answered !== live) throw new Error(`held answered ${answered} for ${live} live holds`);
-      held.push({ live, ...timed });
-    }
-    return { limitedVsPlain: { limited: result.a, plain: result.b, ratio: result.ratio }, held };
+    const load = async (eventId: string, live: number) => {
+      const expiresAt = Date.now() + TTL_MS;
+      await batchWrite(client, table, live, () => sessionItem(eventId, 'p', 'CREATED', expiresAt));
+      await addToLedger(client, table, eventId, 'p', live, expiresAt);
+    };
+    return await measure(cache, config, load, () => requests);
   } finally {
     await app.close();
     client.destroy();

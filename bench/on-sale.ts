@@ -2,13 +2,10 @@
 // accumulate (confirmed, completed, cancelled, never deleted). From the library's own requests, recorded by an SDK
 // middleware: the write units of each operation (ReturnConsumedCapacity) and how the writes spread over table and
 // index key values. Then `count` and `held` latency by live sessions, and keyed against plain creates.
-import { BatchWriteItemCommand, type BatchWriteItemCommandOutput, type ConsumedCapacity, UpdateItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { holdBucketOf } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
-import { countKeyOf, countShardOf, ledgerIdOf } from '../libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.keys.js';
 import {
   CHECKOUT_SESSION_CACHE,
   CheckoutSessionCacheModule,
@@ -21,8 +18,8 @@ import {
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV } from '../test/support/dynamodb-local.mjs';
 import { compare, percentile, runBatch, type Summary } from './measure.js';
+import { addToLedger, batchWrite, sessionItem, TTL_MS } from './seed.js';
 
-const TTL_MS = 24 * 3_600_000;
 const TABLE = 'bench-on-sale';
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand', 'TransactWriteItemsCommand']);
 
@@ -169,36 +166,12 @@ async function onSaleRun(cache: CheckoutSessionCache, recorder: WriteRecorder, p
 
 /** Loads `live` sessions of one event (20 prices; 70 % CREATED, 10 % CONFIRMING, 20 % COMPLETED) and its ledgers. */
 async function loadLive(client: ReturnType<typeof createCheckoutSessionDynamoDbClient>, eventId: string, live: number): Promise<void> {
-  const now = Date.now();
-  const expiresAt = new Date(Math.ceil((now + TTL_MS) / 1000) * 1000);
-  const holdBucket = holdBucketOf(expiresAt, TTL_MS);
+  const expiresAt = Date.now() + TTL_MS;
+  const status = (i: number): CheckoutSessionStatus => (i % 10 < 7 ? 'CREATED' : i % 10 < 8 ? 'CONFIRMING' : 'COMPLETED');
+  await batchWrite(client, TABLE, live, (i) => sessionItem(eventId, `p${i % 20}`, status(i), expiresAt));
   const held = new Map<string, number>();
-  const item = (i: number) => {
-    const id = randomUUID();
-    const priceId = `p${i % 20}`;
-    const status: CheckoutSessionStatus = i % 10 < 7 ? 'CREATED' : i % 10 < 8 ? 'CONFIRMING' : 'COMPLETED';
-    if (status !== 'COMPLETED') held.set(priceId, (held.get(priceId) ?? 0) + 1);
-    const session = { id, eventId, priceId, quantity: 1, status, countShard: countShardOf(eventId, id), countKey: countKeyOf(status, priceId) };
-    return { ...session, createdAt: now, expiresAt: expiresAt.getTime() / 1000, holdBucket };
-  };
-  await runBatch(Math.ceil(live / 25), 8, async (b) => {
-    let unprocessed: WriteRequest[] | undefined = Array.from({ length: Math.min(25, live - b * 25) }, (_, k) => ({ PutRequest: { Item: marshall(item(b * 25 + k)) } }));
-    while (unprocessed?.length) {
-      const out: BatchWriteItemCommandOutput = await client.send(new BatchWriteItemCommand({ RequestItems: { [TABLE]: unprocessed } }));
-      unprocessed = out.UnprocessedItems?.[TABLE];
-    }
-  });
-  for (const [priceId, tickets] of held) {
-    await client.send(
-      new UpdateItemCommand({
-        TableName: TABLE,
-        Key: marshall({ id: ledgerIdOf(eventId, priceId) }),
-        UpdateExpression: 'ADD held :n, #bucket :n',
-        ExpressionAttributeNames: { '#bucket': `b${holdBucket}` },
-        ExpressionAttributeValues: marshall({ ':n': tickets }),
-      }),
-    );
-  }
+  for (let i = 0; i < live; i++) if (status(i) !== 'COMPLETED') held.set(`p${i % 20}`, (held.get(`p${i % 20}`) ?? 0) + 1);
+  for (const [priceId, tickets] of held) await addToLedger(client, TABLE, eventId, priceId, tickets, expiresAt);
 }
 
 async function latency(call: () => Promise<unknown>, samples: number) {

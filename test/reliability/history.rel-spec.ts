@@ -1,16 +1,14 @@
 import { jest } from '@jest/globals';
-import type { TestingModule } from '@nestjs/testing';
 import {
   CHECKOUT_SESSION_STATUSES,
   CheckoutSessionConflictError,
   CheckoutSessionStoreUnavailableError,
-  type CheckoutSessionCache,
   type CheckoutSessionStatus,
 } from '../../libs/checkout-session-cache/src/index.js';
-import { bootCache, settled } from '../support/checkout-session-cache.harness.js';
-import type { Fault, FaultProxy } from '../support/fault-proxy.js';
+import { settled } from '../support/checkout-session-cache.harness.js';
+import type { Fault } from '../support/fault-proxy.js';
 import { SessionModel } from '../support/history-model.js';
-import { faultedTable } from '../support/reliability.harness.js';
+import { faultedCacheSuite } from '../support/reliability.harness.js';
 
 jest.setTimeout(180_000);
 
@@ -43,20 +41,7 @@ const WORKERS = 6;
 const OPERATIONS_PER_WORKER = 60;
 
 describe('nothing acknowledged is lost under a mixed load with injected faults', () => {
-  let proxy: FaultProxy;
-  let module: TestingModule;
-  let cache: CheckoutSessionCache;
-
-  beforeAll(async () => {
-    const table = await faultedTable();
-    proxy = table.proxy;
-    ({ module, cache } = await bootCache(table.options));
-  });
-
-  afterAll(async () => {
-    await module?.close();
-    await proxy?.stop();
-  });
+  const suite = faultedCacheSuite();
 
   it('checks a recorded history of creates, reads, status changes and deletes against the store', async () => {
     const seed = Number(process.env.HISTORY_SEED ?? Date.now() % 1_000_000);
@@ -78,7 +63,7 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
       tally.unavailable += 1;
     };
 
-    proxy.plan((n) => schedule[n] ?? { kind: 'none' });
+    suite.proxy.plan((n) => schedule[n] ?? { kind: 'none' });
 
     const worker = async (w: number) => {
       const random = prng(seed * WORKERS + w + 1);
@@ -90,7 +75,7 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
         if (roll < 0.3 || !model) {
           const idempotencyKey = `w${w}-op${i}`;
           const quantity = 1 + Math.floor(random() * 4);
-          await cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey }).then(
+          await suite.cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey }).then(
             (session) => {
               tally.acknowledged += 1;
               const created = new SessionModel(session.id, quantity);
@@ -104,13 +89,13 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
             },
           );
         } else if (roll < 0.55) {
-          await cache.getById(model.id).then((session) => {
+          await suite.cache.getById(model.id).then((session) => {
             tally.acknowledged += 1;
             model.read(session?.status ?? null);
           }, unavailable);
         } else if (roll < 0.9) {
           const to = CHECKOUT_SESSION_STATUSES[Math.floor(random() * CHECKOUT_SESSION_STATUSES.length)] as CheckoutSessionStatus;
-          await cache.updateStatus(model.id, to).then(
+          await suite.cache.updateStatus(model.id, to).then(
             (session) => {
               tally.acknowledged += 1;
               model.updated(to, session);
@@ -127,7 +112,7 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
             },
           );
         } else {
-          await cache.deleteById(model.id).then(
+          await suite.cache.deleteById(model.id).then(
             () => {
               tally.acknowledged += 1;
               model.deleted();
@@ -141,16 +126,16 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
       }
     };
     await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
-    proxy.plan(undefined);
+    suite.proxy.plan(undefined);
 
     // Faults off: finish what was left in doubt, the way a client would (retry creates with their key, re-read).
     for (const { idempotencyKey, quantity } of pendingCreates) {
       const w = Number(/^w(\d+)/.exec(idempotencyKey)![1]);
-      const session = await cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey });
+      const session = await suite.cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey });
       priceOf.set(session.id, session.priceId);
       models.push(new SessionModel(session.id, quantity));
     }
-    for (const model of models) model.read((await cache.getById(model.id))?.status ?? null);
+    for (const model of models) model.read((await suite.cache.getById(model.id))?.status ?? null);
 
     const violations = models.flatMap((m) => m.violations);
     expect(violations).toEqual([]);
@@ -158,20 +143,20 @@ describe('nothing acknowledged is lost under a mixed load with injected faults',
     // Exactly one session per key: a create that failed but landed was replayed, not duplicated.
     expect(new Set(models.map((m) => m.id)).size).toBe(models.length);
     const expected = { sessions: live.length, quantity: live.reduce((sum, m) => sum + m.quantity, 0) };
-    expect(await settled(() => cache.count({ eventId }), expected)).toEqual(expected);
+    expect(await settled(() => suite.cache.count({ eventId }), expected)).toEqual(expected);
     // Each price's ledger holds exactly what its CREATED and CONFIRMING sessions hold: no release lost or doubled.
     for (const priceId of ['p0', 'p1']) {
       const holding = live.filter((m) => priceOf.get(m.id) === priceId && (m.possible.has('CREATED') || m.possible.has('CONFIRMING')));
-      await expect(cache.held({ eventId, priceId })).resolves.toBe(holding.reduce((sum, m) => sum + m.quantity, 0));
+      await expect(suite.cache.held({ eventId, priceId })).resolves.toBe(holding.reduce((sum, m) => sum + m.quantity, 0));
     }
 
-    const injected = Object.values(proxy.injected).reduce((a, b) => a + b, 0);
+    const injected = Object.values(suite.proxy.injected).reduce((a, b) => a + b, 0);
     expect(injected).toBeGreaterThan(20);
     expect(tally.unavailable).toBeGreaterThan(0);
     process.stdout.write(
       `history (seed ${seed}): ${tally.operations} operations, ${tally.acknowledged} acknowledged, ${tally.unavailable} failed ` +
         `as unavailable, ${pendingCreates.length} creates resolved by key, ${models.length} sessions verified, ` +
-        `${injected} faults injected ${JSON.stringify(proxy.injected)}, 0 violations\n`,
+        `${injected} faults injected ${JSON.stringify(suite.proxy.injected)}, 0 violations\n`,
     );
   });
 });

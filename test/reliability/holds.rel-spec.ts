@@ -1,16 +1,12 @@
 import { jest } from '@jest/globals';
-import type { TestingModule } from '@nestjs/testing';
 import {
   CheckoutSessionConflictError,
   CheckoutSessionSoldOutError,
   CheckoutSessionStoreUnavailableError,
   type CheckoutSession,
-  type CheckoutSessionCache,
   type CheckoutSessionStatus,
 } from '../../libs/checkout-session-cache/src/index.js';
-import { bootCache } from '../support/checkout-session-cache.harness.js';
-import type { FaultProxy } from '../support/fault-proxy.js';
-import { faultedTable } from '../support/reliability.harness.js';
+import { faultedCacheSuite } from '../support/reliability.harness.js';
 
 jest.setTimeout(180_000);
 
@@ -30,31 +26,18 @@ async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
 }
 
 describe('holds through lost responses and SDK retries (DynamoDB Local behind the fault proxy)', () => {
-  let proxy: FaultProxy;
-  let module: TestingModule;
-  let cache: CheckoutSessionCache;
-
-  beforeAll(async () => {
-    const table = await faultedTable();
-    proxy = table.proxy;
-    ({ module, cache } = await bootCache(table.options));
-  });
-
-  afterAll(async () => {
-    await module?.close();
-    await proxy?.stop();
-  });
+  const suite = faultedCacheSuite();
 
   it('never holds more than maxHeld, and releases everything when every session ends', async () => {
     const eventId = 'lost-responses';
-    const held = () => cache.held({ eventId, priceId: 'ga' });
+    const held = () => suite.cache.held({ eventId, priceId: 'ga' });
     const sessions = new Map<string, CheckoutSession>();
     const pending: string[] = [];
     const tally = { soldOut: 0, unavailable: 0 };
-    const create = (key: string) => cache.create({ eventId, priceId: 'ga', quantity: 1 }, { idempotencyKey: key, maxHeld: MAX_HELD });
+    const create = (key: string) => suite.cache.create({ eventId, priceId: 'ga', quantity: 1 }, { idempotencyKey: key, maxHeld: MAX_HELD });
 
     // Responses lost after the write landed, and connection resets, on a third of the requests.
-    proxy.set({ kind: 'lose-response' }, 0.3);
+    suite.proxy.set({ kind: 'lose-response' }, 0.3);
     let next = 0;
     await Promise.all(
       Array.from({ length: WORKERS }, async () => {
@@ -74,7 +57,7 @@ describe('holds through lost responses and SDK retries (DynamoDB Local behind th
         }
       }),
     );
-    proxy.set({ kind: 'none' });
+    suite.proxy.set({ kind: 'none' });
     // What failed as unavailable may have landed: the buyer's retry with the same key settles it either way.
     for (const key of pending) {
       await create(key).then(
@@ -88,29 +71,29 @@ describe('holds through lost responses and SDK retries (DynamoDB Local behind th
     expect(sessions.size).toBe(MAX_HELD);
     expect(tally.soldOut).toBe(BUYERS - MAX_HELD);
     await expect(held()).resolves.toBe(MAX_HELD);
-    expect(Object.values(proxy.injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
+    expect(Object.values(suite.proxy.injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
 
     // End every session through the faults: a third cancelled, a third completed, a third deleted.
-    proxy.set({ kind: 'lose-response' }, 0.3);
+    suite.proxy.set({ kind: 'lose-response' }, 0.3);
     const ends: CheckoutSessionStatus[][] = [['CANCELLED'], ['CONFIRMING', 'COMPLETED']];
     let i = 0;
     for (const id of sessions.keys()) {
       const plan = i++ % 3;
       if (plan === 2) {
-        await untilAnswered(() => cache.deleteById(id));
+        await untilAnswered(() => suite.cache.deleteById(id));
         continue;
       }
       for (const to of ends[plan]!) {
         // A retried call after one that landed meets its own result as a conflict: the status is already `to`.
-        await untilAnswered(() => cache.updateStatus(id, to)).catch((error: unknown) => {
+        await untilAnswered(() => suite.cache.updateStatus(id, to)).catch((error: unknown) => {
           if (!(error instanceof CheckoutSessionConflictError && error.currentStatus === to)) throw error;
         });
       }
     }
-    proxy.set({ kind: 'none' });
+    suite.proxy.set({ kind: 'none' });
     await expect(held()).resolves.toBe(0);
     process.stdout.write(
-      `holds: ${BUYERS} buyers for ${MAX_HELD} tickets through ${JSON.stringify(proxy.injected)} injected faults: ` +
+      `holds: ${BUYERS} buyers for ${MAX_HELD} tickets through ${JSON.stringify(suite.proxy.injected)} injected faults: ` +
         `${sessions.size} holds, ${tally.soldOut} sold out, ${tally.unavailable} unavailable then settled by key; 0 held after every session ended\n`,
     );
   });

@@ -1,6 +1,12 @@
+import { afterAll, beforeAll } from '@jest/globals';
+import type { TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { ensureCheckoutSessionTable, type CheckoutSessionCacheModuleOptions } from '../../libs/checkout-session-cache/src/index.js';
-import { directClient } from './checkout-session-cache.harness.js';
+import {
+  ensureCheckoutSessionTable,
+  type CheckoutSessionCache,
+  type CheckoutSessionCacheModuleOptions,
+} from '../../libs/checkout-session-cache/src/index.js';
+import { bootCache, directClient } from './checkout-session-cache.harness.js';
 import { FaultProxy } from './fault-proxy.js';
 
 /** Settings of the faulted clients: short timeouts keep the suite fast, the bound below follows from them. */
@@ -32,4 +38,30 @@ export async function faultedTable(): Promise<{ proxy: FaultProxy; tableName: st
   const { host, port } = dynamoDbLocalAddress();
   const proxy = await new FaultProxy(host, port).start();
   return { proxy, tableName, options: { driver: 'dynamodb', endpoint: proxy.endpoint, tableName, ...FAULT_SETTINGS } };
+}
+
+/**
+ * For a suite: before all its tests, a fresh table behind a fault proxy and the module booted through it; after all,
+ * both closed. Read `proxy` and `cache` inside the tests.
+ */
+export function faultedCacheSuite(): { readonly proxy: FaultProxy; readonly cache: CheckoutSessionCache } {
+  let proxy: FaultProxy | undefined;
+  let booted: { module: TestingModule; cache: CheckoutSessionCache } | undefined;
+  beforeAll(async () => {
+    const table = await faultedTable();
+    proxy = table.proxy;
+    booted = await bootCache(table.options);
+  });
+  afterAll(async () => {
+    await booted?.module.close();
+    await proxy?.stop();
+  });
+  return {
+    get proxy() {
+      return proxy!;
+    },
+    get cache() {
+      return booted!.cache;
+    },
+  };
 }
