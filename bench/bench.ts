@@ -590,7 +590,8 @@ async function main(): Promise<void> {
     for (const run of onSale.runs) {
       printTable(
         `on-sale, one event, ${run.prices} price(s): ${run.buyers} buyers for ${Math.floor((0.9 * run.buyers) / run.prices) * run.prices} tickets → ${run.holds} holds, ${run.soldOut} sold out; ` +
-          `hottest table key ${run.hottestTableKey.writesPerHold} writes (${run.hottestTableKey.wcuPerHold} WCU) per hold, hottest index key ${run.hottestIndexKeyShare} % of the event's index writes`,
+          `hottest table key ${run.hottestTableKey.writesPerHold} writes (${run.hottestTableKey.wcuPerHold} WCU) per hold of its price, ` +
+          `hottest index key ${run.hottestIndexKey.wcuPerHold} WCU per hold of the event (${run.hottestIndexKeyShare} % of its index writes)`,
         ['operation', 'calls', 'table WCU/call', 'index WCU/call'],
         Object.entries(run.costs).map(([operation, c]) => [operation, c.calls, c.tableWcuPerCall, c.indexWcuPerCall]),
       );

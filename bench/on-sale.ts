@@ -49,6 +49,8 @@ export interface OnSaleRun {
   hottestTableKey: { writesPerHold: number; wcuPerHold: number };
   /** Share of the event's count-index writes on its most written index key value (goal: ≤ 10 %). */
   hottestIndexKeyShare: number;
+  /** Index entry writes on that key value per hold of the event, and their write units (an entry is under 1 KB). */
+  hottestIndexKey: { writesPerHold: number; wcuPerHold: number };
   costs: Record<string, WriteCost>;
 }
 
@@ -160,6 +162,10 @@ async function onSaleRun(cache: CheckoutSessionCache, recorder: WriteRecorder, p
     // A ledger is under 1 KB: each of its writes is transactional, 2 write units.
     hottestTableKey: { writesPerHold: Math.round((hottestTable / (holds / prices)) * 100) / 100, wcuPerHold: Math.round(((2 * hottestTable) / (holds / prices)) * 100) / 100 },
     hottestIndexKeyShare: Math.round((Math.max(...index.values()) / indexTotal) * 1000) / 10,
+    hottestIndexKey: {
+      writesPerHold: Math.round((Math.max(...index.values()) / holds) * 1000) / 1000,
+      wcuPerHold: Math.round((Math.max(...index.values()) / holds) * 1000) / 1000,
+    },
     costs,
   };
 }

@@ -1,5 +1,5 @@
 import { registerAs } from '@nestjs/config';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const portSchema = z
   .string()

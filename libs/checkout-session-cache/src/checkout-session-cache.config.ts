@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PING_CACHE_MS,

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CHECKOUT_SESSION_STATUSES, MAX_METADATA_BYTES } from './checkout-session-cache.constants.js';
 import { CheckoutSessionValidationError } from './errors/checkout-session-validation.error.js';
 
