@@ -6,7 +6,7 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 const count = Number(process.argv[2] ?? 100_000);
 const clock = { now: () => Date.now() };
-const store = new MemoryCheckoutSessionStore(clock, 60_000);
+const store = new MemoryCheckoutSessionStore(clock, 60_000, 86_400_000);
 
 const settle = () => {
   for (let i = 0; i < 3; i++) gc();

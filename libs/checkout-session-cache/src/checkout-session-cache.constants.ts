@@ -28,12 +28,12 @@ export const DEFAULT_TTL_HOURS = 24;
 /** Default DynamoDB table name. */
 export const DEFAULT_TABLE_NAME = 'checkout-sessions';
 /**
- * Name of the GSI that backs `count`: `countShard` (`<eventId>#<0–15>`) HASH, `countKey` (`<status>#<priceId>`) RANGE.
- * An event's sessions are spread over 16 partition-key values, and a count by status reads no other status.
+ * Name of the GSI that backs `count`: `countShard` (`<eventId>#<0–31>`) HASH, `countKey` (`<status>#<priceId>`) RANGE.
+ * An event's sessions are spread over 32 partition-key values, and a count by status reads no other status.
  */
 export const COUNT_INDEX_NAME = 'countShard-countKey-index';
-/** Number of `countShard` values per event: each takes about 1/16 of an event's session writes. */
-export const COUNT_INDEX_SHARDS = 16;
+/** Number of `countShard` values per event: each takes about 1/32 of an event's session writes (docs/scale.md). */
+export const COUNT_INDEX_SHARDS = 32;
 /**
  * Name of the previous layout's count index (`eventId` HASH, `priceId` RANGE), unused since `COUNT_INDEX_NAME`: on an
  * upgraded table, delete it once the rollout is done (docs/migration.md); until then it still takes every write.

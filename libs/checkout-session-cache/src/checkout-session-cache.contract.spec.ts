@@ -132,6 +132,8 @@ describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => 
       ['a caller-chosen expiresAt', { expiresAt: Date.now() + 10 * HOUR }],
     ])('rejects %s with a validation error and stores nothing', async (_case, extra) => {
       await expect(cache.create({ ...input(), ...(extra as object) })).rejects.toBeInstanceOf(CheckoutSessionValidationError);
+      // held is strongly consistent: a session stored by mistake would show at once.
+      await expect(cache.held({ eventId, priceId: 'standard' })).resolves.toBe(0);
       await expectCount({ eventId }, { sessions: 0, quantity: 0 });
     });
 
@@ -461,6 +463,18 @@ describe.each(DRIVERS)('CheckoutSessionCache contract (%s driver)', (driver) => 
       await expect(cache.updateStatus(created.id, 'CANCELLED')).resolves.toBeNull();
       await cache.deleteById(created.id);
       await expect(cache.held(pair())).resolves.toBe(4);
+    });
+
+    it('never releases a hold twice when the clock steps back after its expiry released it', async () => {
+      const first = await cache.create(input({ quantity: 2 }), { maxHeld: 2 });
+      clock.set(first.expiresAt.getTime() + RELEASE_BOUND_MS);
+      // The refused-looking create releases the expired hold, then takes its place.
+      await cache.create(input({ quantity: 2 }), { maxHeld: 2 });
+      clock.set(first.expiresAt.getTime() - 1000);
+      // By its own expiresAt the first session is live again, but its hold is gone: ending it releases nothing.
+      await expect(cache.updateStatus(first.id, 'CANCELLED')).resolves.toBeNull();
+      await cache.deleteById(first.id);
+      await expect(cache.held(pair())).resolves.toBe(2);
     });
 
     it('holds once for a create replayed with its idempotency key, even once the limit is reached', async () => {

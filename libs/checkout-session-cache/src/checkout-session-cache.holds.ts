@@ -7,10 +7,18 @@ export const HOLDING_STATUSES: readonly CheckoutSessionStatus[] = ['CREATED', 'C
 export const isHolding = (status: CheckoutSessionStatus): boolean => HOLDING_STATUSES.includes(status);
 
 /**
- * Width in seconds of a hold ledger's expiry buckets: 2 % of the TTL, at least 1 s. A hold is released when its
- * bucket ends, at most this long after the session's `expiresAt` and never before it.
+ * How long after its end a bucket is released: a margin for clock skew between processes, so that no process whose
+ * clock runs ahead releases a hold before its `expiresAt`. 1 s where the release bound leaves room for it (TTLs of
+ * 100 s and more), none below.
  */
-export const holdBucketSeconds = (ttlMs: number): number => Math.max(1, Math.floor((ttlMs / 1000) * 0.02));
+export const holdReleaseMarginMs = (ttlMs: number): number => (0.02 * ttlMs >= 2000 ? 1000 : 0);
+
+/**
+ * Width in seconds of a hold ledger's expiry buckets: 2 % of the TTL less the release margin, at least 1 s. A hold is
+ * released when its bucket ends plus the margin: less than max(2 % of the TTL, 1 s) after the session's `expiresAt`,
+ * and never before it.
+ */
+export const holdBucketSeconds = (ttlMs: number): number => Math.max(1, Math.floor((0.02 * ttlMs - holdReleaseMarginMs(ttlMs)) / 1000));
 
 /** End (epoch seconds) of the bucket a hold expiring at `expiresAt` is released with: the next multiple of the width. */
 export const holdBucketOf = (expiresAt: Date, ttlMs: number): number => {
@@ -27,10 +35,10 @@ export interface HoldLedger {
   buckets: ReadonlyMap<number, number>;
 }
 
-/** The buckets of `ledger` that have ended at `now` (epoch ms), with their tickets. */
-export const endedBuckets = (ledger: HoldLedger, now: number): [bucket: number, tickets: number][] =>
-  [...ledger.buckets].filter(([bucket]) => bucket * 1000 <= now);
+/** The buckets of `ledger` released at `now` (epoch ms): ended at least `marginMs` ago. With their tickets. */
+export const endedBuckets = (ledger: HoldLedger, now: number, marginMs: number): [bucket: number, tickets: number][] =>
+  [...ledger.buckets].filter(([bucket]) => bucket * 1000 + marginMs <= now);
 
-/** Tickets held at `now`: the ledger's total less what ended buckets release. */
-export const liveHeld = (ledger: HoldLedger, now: number): number =>
-  endedBuckets(ledger, now).reduce((held, [, tickets]) => held - tickets, ledger.held);
+/** Tickets held at `now`: the ledger's total less what released buckets held. */
+export const liveHeld = (ledger: HoldLedger, now: number, marginMs: number): number =>
+  endedBuckets(ledger, now, marginMs).reduce((held, [, tickets]) => held - tickets, ledger.held);

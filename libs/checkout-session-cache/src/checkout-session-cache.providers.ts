@@ -38,7 +38,7 @@ export function createCheckoutSessionStore(
 ): CheckoutSessionStore {
   switch (options.driver) {
     case 'memory':
-      return new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs);
+      return new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs, options.ttlHours * 3_600_000);
     case 'dynamodb':
       return new DynamoDbCheckoutSessionStore(client!, options, probeClient!);
   }

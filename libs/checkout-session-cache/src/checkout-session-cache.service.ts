@@ -73,7 +73,8 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
 
   /** The session an earlier create with this key made, provided it was made from the same input and still lives. */
   private async replay(idempotencyKey: string, input: NewCheckoutSession, existingId: string): Promise<CheckoutSession> {
-    const existing = await this.store.get(existingId, this.clock.now());
+    // Strongly consistent whatever the options: the session was written a moment ago, perhaps by a concurrent call.
+    const existing = await this.store.get(existingId, this.clock.now(), true);
     if (!existing) {
       throw new CheckoutSessionIdempotencyKeyReusedError(idempotencyKey, 'belongs to a session that was deleted or has expired');
     }

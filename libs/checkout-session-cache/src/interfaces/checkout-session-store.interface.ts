@@ -52,8 +52,8 @@ export interface CheckoutSessionStore {
     idempotencyKey: string | undefined,
     now: number,
   ): Promise<CheckoutSessionInsertResult>;
-  /** The live session with this id, or `null`. */
-  get(id: string, now: number): Promise<CheckoutSession | null>;
+  /** The live session with this id, or `null`; `consistent` asks for a strongly consistent read whatever the options. */
+  get(id: string, now: number, consistent?: boolean): Promise<CheckoutSession | null>;
   /**
    * Sets `status` to `to` only if the session is live and its status is one of `from`, atomically; releases the hold
    * in the same step when `to` holds nothing.

@@ -2,10 +2,10 @@ import { COUNT_INDEX_SHARDS } from '../../checkout-session-cache.constants.js';
 import type { CheckoutSessionStatus } from '../../interfaces/checkout-session.interface.js';
 
 /**
- * The count index's partition key of a session: its event and a shard taken from its id's first hex digit (random in
- * a UUIDv4), so an event's sessions spread evenly over {@link COUNT_INDEX_SHARDS} key values.
+ * The count index's partition key of a session: its event and a shard taken from its id's first two hex digits
+ * (random in a UUIDv4), so an event's sessions spread evenly over {@link COUNT_INDEX_SHARDS} key values.
  */
-export const countShardOf = (eventId: string, id: string): string => `${eventId}#${parseInt(id[0]!, 16) % COUNT_INDEX_SHARDS}`;
+export const countShardOf = (eventId: string, id: string): string => `${eventId}#${parseInt(id.slice(0, 2), 16) % COUNT_INDEX_SHARDS}`;
 
 /** Every count index partition key of an event. */
 export const countShardsOf = (eventId: string): string[] => Array.from({ length: COUNT_INDEX_SHARDS }, (_, n) => `${eventId}#${n}`);

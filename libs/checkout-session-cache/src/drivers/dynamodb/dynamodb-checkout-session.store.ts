@@ -13,7 +13,7 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CHECKOUT_SESSION_STATUSES, COUNT_INDEX_NAME } from '../../checkout-session-cache.constants.js';
-import { endedBuckets, type HoldLedger, isHolding, liveHeld } from '../../checkout-session-cache.holds.js';
+import { endedBuckets, holdReleaseMarginMs, type HoldLedger, isHolding, liveHeld } from '../../checkout-session-cache.holds.js';
 import { sameJson } from '../../checkout-session-cache.utils.js';
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
@@ -123,9 +123,7 @@ function toLedger(item: Record<string, unknown> | undefined): HoldLedger {
 /** Epoch seconds `s` such that `expiresAt > s` exactly when `expiresAt × 1000 > nowMs` (expiresAt is whole seconds). */
 const nowSeconds = (nowMs: number): number => Math.floor(nowMs / 1000);
 
-/** How many times a write that lost a race for the same items (a transaction conflict) is tried again. */
-const CONTENTION_RETRIES = 40;
-/** Cap in ms of the randomised pause before such a retry (full jitter, doubling from 5 ms). */
+/** Cap in ms of the randomised pause before another try of a write that lost a race (full jitter, doubling from 5 ms). */
 const CONTENTION_BACKOFF_CAP_MS = 100;
 /** How often, at most, this process tidies the ended buckets of a ledger it writes to. */
 const LEDGER_TIDY_INTERVAL_MS = 60_000;
@@ -154,8 +152,16 @@ function failedConditionItem<T>(reason: CancellationReason | undefined): T | und
   return reason.Item ? (unmarshall(reason.Item) as T) : undefined;
 }
 
-/** Whether a cancelled transaction lost a race with another one on the same items. */
-const conflicted = (reasons: CancellationReason[]): boolean => reasons.some((reason) => reason.Code === 'TransactionConflict');
+/**
+ * Whether a write lost a race for its items, or met the per-item throughput limit, which DynamoDB reports inside a
+ * cancelled transaction (and so the SDK does not retry): a transaction cancelled for `TransactionConflict` or
+ * `ThrottlingError`, or a single write refused with `TransactionConflictException` while a transaction holds its item.
+ */
+function contended(error: unknown): boolean {
+  const reasons = cancellationReasons(error);
+  if (reasons) return reasons.some((reason) => reason.Code === 'TransactionConflict' || reason.Code === 'ThrottlingError');
+  return isNamed(error, 'TransactionConflictException');
+}
 
 /**
  * DynamoDB driver. Every read, count and conditional write treats `expiresAt <= now` as absent, because DynamoDB
@@ -170,6 +176,10 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   private readonly table: string;
   /** When this process last tidied each ledger it wrote to (bounded: cleared when it grows past 10,000). */
   private readonly tidiedAt = new Map<string, number>();
+  /** How long after its end a ledger bucket is released (clock-skew margin, docs/holds.md). */
+  private readonly releaseMarginMs: number;
+  /** How long a write keeps trying again after losing races: the documented bound of one call. */
+  private readonly contentionBudgetMs: number;
   private readonly probe: DynamoDbCheckoutSessionProbe;
 
   /** `probeClient` serves the health probe (`ping`): the module gives it one attempt per call. */
@@ -180,6 +190,8 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   ) {
     this.table = options.tableName;
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.releaseMarginMs = holdReleaseMarginMs(options.ttlHours * 3_600_000);
+    this.contentionBudgetMs = options.maxAttempts * options.requestTimeoutMs;
     this.probe = new DynamoDbCheckoutSessionProbe(probeClient, this.table, options.clock, options.requestTimeoutMs, options.pingCacheMs);
   }
 
@@ -240,11 +252,11 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         },
       });
     }
+    const started = Date.now();
     for (let retry = 0; ; retry++) {
       try {
         await this.documents.send(new TransactWriteCommand({ TransactItems: transactItems }));
-        await this.tidy(ledger, now);
-        return { outcome: 'created' };
+        break;
       } catch (error) {
         const reasons = cancellationReasons(error);
         if (reasons === null) throw this.storeError('create', error);
@@ -261,18 +273,20 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         const full = failedConditionItem<Record<string, unknown>>(ledgerReason);
         if (full !== null) {
           const current = toLedger(full);
-          const ended = endedBuckets(current, now);
+          const ended = endedBuckets(current, now, this.releaseMarginMs);
           if (ended.length === 0) return { outcome: 'soldOut', available: Math.max(0, hold.maxHeld! - current.held) };
           // Expired holds still counted: release them, then decide again.
           await this.releaseEnded(ledger, ended);
-        } else if (!conflicted(reasons)) throw this.storeError('create', error);
-        await this.contend(retry, 'create', error);
+        } else if (!contended(error)) throw this.storeError('create', error);
+        await this.contend(started, retry, 'create', error);
       }
     }
+    await this.tidy(ledger, now);
+    return { outcome: 'created' };
   }
 
-  async get(id: string, now: number): Promise<CheckoutSession | null> {
-    const item = await this.read(id, 'getById', this.options.consistentRead);
+  async get(id: string, now: number, consistent = this.options.consistentRead): Promise<CheckoutSession | null> {
+    const item = await this.read(id, 'getById', consistent);
     if (!item || item.expiresAt <= nowSeconds(now)) return null;
     return this.withMetadata(item, 'getById');
   }
@@ -291,6 +305,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     now: number,
   ): Promise<CheckoutSessionTransitionResult> {
     const transitionId = randomUUID();
+    const started = Date.now();
     let item = await this.read(id, 'updateStatus', true);
     for (let retry = 0; ; retry++) {
       if (item?.transitions?.has(transitionId)) return this.updated(item);
@@ -321,19 +336,17 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         else await this.documents.send(new UpdateCommand(update));
         return this.updated({ ...session, status: to });
       } catch (error) {
-        const single = conditionFailureItem(error);
         const reasons = cancellationReasons(error);
-        if (single !== null) item = single;
-        else if (reasons === null) throw this.storeError('updateStatus', error);
-        else if (failedConditionItem(reasons[1]) !== null) {
+        // The session as the failed condition found it: changed since it was read, or already changed by this very
+        // call (a retry of a write that landed, recognised by its token at the top of the loop).
+        const single = conditionFailureItem(error);
+        const changed = single !== null ? single : failedConditionItem<CheckoutSessionItem>(reasons?.[0]);
+        if (changed !== null) item = changed;
+        else if (reasons !== null && failedConditionItem(reasons[1]) !== null) {
           // The bucket was released already: by the ledger's clock, the session has expired.
           return { outcome: 'absent' };
-        } else {
-          const changed = failedConditionItem<CheckoutSessionItem>(reasons[0]);
-          if (changed !== null) item = changed;
-          else if (!conflicted(reasons)) throw this.storeError('updateStatus', error);
-          else await this.contend(retry, 'updateStatus', error);
-        }
+        } else if (contended(error)) await this.contend(started, retry, 'updateStatus', error);
+        else throw this.storeError('updateStatus', error);
       }
     }
   }
@@ -346,6 +359,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   async delete(id: string, now: number): Promise<void> {
     // Set once the hold's bucket is found released: the session has expired by the ledger's clock.
     let bucketReleased = false;
+    const started = Date.now();
     for (let retry = 0; ; retry++) {
       const item = await this.read(id, 'deleteById', true);
       if (!item) return;
@@ -371,20 +385,18 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         return;
       } catch (error) {
         const reasons = cancellationReasons(error);
-        if (reasons === null) throw this.storeError('deleteById', error);
         // The session changed since it was read, or its bucket was released already: read it again and delete it as
         // it is now.
-        if (releases && failedConditionItem(reasons[1]) !== null) bucketReleased = true;
-        else if (failedConditionItem(reasons[0]) === null) {
-          if (!conflicted(reasons)) throw this.storeError('deleteById', error);
-          await this.contend(retry, 'deleteById', error);
-        }
+        if (reasons !== null && releases && failedConditionItem(reasons[1]) !== null) bucketReleased = true;
+        else if (reasons !== null && failedConditionItem(reasons[0]) !== null) continue;
+        else if (contended(error)) await this.contend(started, retry, 'deleteById', error);
+        else throw this.storeError('deleteById', error);
       }
     }
   }
 
   /**
-   * Queries the count index: the event's 16 shards in parallel, and in each, one query per status asked for (by
+   * Queries the count index: the event's 32 shards in parallel, and in each, one query per status asked for (by
    * exact key with a price, by key prefix without), so a count reads only sessions of the statuses it counts.
    */
   async count(filter: CheckoutSessionCountFilter, now: number): Promise<CheckoutSessionCount> {
@@ -434,7 +446,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     const ledger = await this.run('held', () =>
       this.documents.send(new GetCommand({ TableName: this.table, Key: { id: ledgerIdOf(query.eventId, query.priceId) }, ConsistentRead: true })),
     );
-    return liveHeld(toLedger(ledger.Item), now);
+    return liveHeld(toLedger(ledger.Item), now, this.releaseMarginMs);
   }
 
   /** The ledger half of a transaction that ends a live session's hold: only while its bucket is still there. */
@@ -480,20 +492,29 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
 
   /**
    * Keeps a ledger small: about once a minute per process and ledger, after a create, releases the buckets that
-   * have ended (a ledger then holds about 51 buckets with a 24 h TTL, docs/holds.md).
+   * have ended (a ledger then holds about 51 buckets with a 24 h TTL, docs/holds.md). Housekeeping only: the create
+   * has succeeded whatever happens here, so a failure is logged, not thrown.
    */
   private async tidy(ledger: string, now: number): Promise<void> {
     if (now - (this.tidiedAt.get(ledger) ?? -Infinity) < LEDGER_TIDY_INTERVAL_MS) return;
     if (this.tidiedAt.size >= 10_000) this.tidiedAt.clear();
     this.tidiedAt.set(ledger, now);
-    const current = await this.run('create', () => this.documents.send(new GetCommand({ TableName: this.table, Key: { id: ledger } })));
-    const ended = endedBuckets(toLedger(current.Item), now);
-    if (ended.length > 0) await this.releaseEnded(ledger, ended);
+    try {
+      const current = await this.documents.send(new GetCommand({ TableName: this.table, Key: { id: ledger } }));
+      const ended = endedBuckets(toLedger(current.Item), now, this.releaseMarginMs);
+      if (ended.length > 0) await this.releaseEnded(ledger, ended);
+    } catch (error) {
+      this.logger.warn(`Could not tidy a hold ledger (it is tidied again later): ${(error as Error).name}: ${(error as Error).message}`);
+    }
   }
 
-  /** Pauses before another try of a write that lost a race (full jitter); gives up after {@link CONTENTION_RETRIES}. */
-  private async contend(retry: number, operation: string, error: unknown): Promise<void> {
-    if (retry >= CONTENTION_RETRIES) throw this.storeError(operation, error);
+  /**
+   * Pauses before another try of a write that lost a race or met the per-item limit (full jitter, 5 ms doubling to
+   * 100 ms); past the budget of one call (`maxAttempts × requestTimeoutMs`), the store is overloaded and the caller
+   * gets {@link CheckoutSessionStoreUnavailableError}.
+   */
+  private async contend(started: number, retry: number, operation: string, error: unknown): Promise<void> {
+    if (Date.now() - started >= this.contentionBudgetMs) throw this.storeError(operation, error);
     await sleep(Math.random() * Math.min(CONTENTION_BACKOFF_CAP_MS, 5 * 2 ** retry));
   }
 

@@ -24,7 +24,7 @@ describe('MemoryCheckoutSessionStore', () => {
 
   beforeEach(() => {
     clock = new ManualClock();
-    store = new MemoryCheckoutSessionStore(clock, 60_000);
+    store = new MemoryCheckoutSessionStore(clock, 60_000, 86_400_000);
   });
 
   afterEach(async () => {
@@ -68,7 +68,7 @@ describe('MemoryCheckoutSessionStore', () => {
   it('sweeps on its own when the interval elapses', async () => {
     jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] });
     try {
-      store = new MemoryCheckoutSessionStore(clock, 1_000);
+      store = new MemoryCheckoutSessionStore(clock, 1_000, 86_400_000);
       await store.init();
       await store.insert(session(clock), HOLD, undefined, clock.now());
       clock.advance(10_000);

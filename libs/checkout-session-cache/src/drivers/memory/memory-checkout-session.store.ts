@@ -1,4 +1,4 @@
-import { endedBuckets, isHolding } from '../../checkout-session-cache.holds.js';
+import { endedBuckets, holdReleaseMarginMs, isHolding, liveHeld } from '../../checkout-session-cache.holds.js';
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
 import type { CheckoutSessionClock } from '../../interfaces/checkout-session-clock.interface.js';
 import type {
@@ -51,11 +51,16 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
   private readonly ledgers = new Map<string, MemoryHoldLedger>();
   private readonly holdBuckets = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** How long after its end a ledger bucket is released, as in the DynamoDB driver. */
+  private readonly releaseMarginMs: number;
 
   constructor(
     private readonly clock: CheckoutSessionClock,
     private readonly sweepIntervalMs: number,
-  ) {}
+    ttlMs: number,
+  ) {
+    this.releaseMarginMs = holdReleaseMarginMs(ttlMs);
+  }
 
   async insert(
     session: CheckoutSession,
@@ -70,9 +75,10 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
     }
     const key = ledgerKey(session.eventId, session.priceId);
     const ledger = this.ledgers.get(key) ?? { held: 0, buckets: new Map<number, number>() };
-    this.releaseEnded(ledger, now);
     if (hold.maxHeld !== undefined && ledger.held + session.quantity > hold.maxHeld) {
-      return { outcome: 'soldOut', available: Math.max(0, hold.maxHeld - ledger.held) };
+      // As on DynamoDB: expired holds still counted are released when they stand in the way, then it decides again.
+      this.releaseEnded(ledger, now);
+      if (ledger.held + session.quantity > hold.maxHeld) return { outcome: 'soldOut', available: Math.max(0, hold.maxHeld - ledger.held) };
     }
     ledger.held += session.quantity;
     ledger.buckets.set(hold.bucket, (ledger.buckets.get(hold.bucket) ?? 0) + session.quantity);
@@ -106,7 +112,8 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
     const session = this.sessions.get(id);
     if (!session || !isLive(session, now)) return { outcome: 'absent' };
     if (!from.includes(session.status)) return { outcome: 'conflict', current: session.status };
-    if (isHolding(session.status) && !isHolding(to)) this.release(session);
+    // As on DynamoDB: a hold whose bucket was released already (the clock stepped back since) has expired.
+    if (isHolding(session.status) && !isHolding(to) && !this.release(session)) return { outcome: 'absent' };
     session.status = to;
     return { outcome: 'updated', session: copy(session) };
   }
@@ -121,22 +128,26 @@ export class MemoryCheckoutSessionStore implements CheckoutSessionStore {
 
   async held(query: CheckoutSessionHeldQuery, now: number): Promise<number> {
     const ledger = this.ledgers.get(ledgerKey(query.eventId, query.priceId));
-    if (!ledger) return 0;
-    this.releaseEnded(ledger, now);
-    return ledger.held;
+    return ledger ? liveHeld(ledger, now, this.releaseMarginMs) : 0;
   }
 
-  /** Takes a live session's tickets out of its ledger (its bucket has not ended: the bucket ends at or after it). */
-  private release(session: CheckoutSession): void {
-    const ledger = this.ledgers.get(ledgerKey(session.eventId, session.priceId))!;
+  /**
+   * Takes a live session's tickets out of its ledger, while its bucket is there (it ends at or after the session);
+   * returns whether it did.
+   */
+  private release(session: CheckoutSession): boolean {
+    const ledger = this.ledgers.get(ledgerKey(session.eventId, session.priceId));
     const bucket = this.holdBuckets.get(session.id)!;
+    const tickets = ledger?.buckets.get(bucket);
+    if (ledger === undefined || tickets === undefined) return false;
     ledger.held -= session.quantity;
-    ledger.buckets.set(bucket, ledger.buckets.get(bucket)! - session.quantity);
+    ledger.buckets.set(bucket, tickets - session.quantity);
+    return true;
   }
 
   /** Releases the buckets of `ledger` that have ended at `now`. */
   private releaseEnded(ledger: MemoryHoldLedger, now: number): void {
-    for (const [bucket, tickets] of endedBuckets(ledger, now)) {
+    for (const [bucket, tickets] of endedBuckets(ledger, now, this.releaseMarginMs)) {
       ledger.held -= tickets;
       ledger.buckets.delete(bucket);
     }
