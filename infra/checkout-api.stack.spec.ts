@@ -156,4 +156,15 @@ describe('CheckoutSessionsTable', () => {
       { effect: 'Allow', actions: actions.index, resource: { 'Fn::Join': ['', [tableArn(template), '/index/*']] } },
     ]);
   });
+
+  it('keeps the previous layout\'s count index during an upgrade when asked, and only then', () => {
+    const indexesOf = (retainPreviousCountIndex: boolean) => {
+      const stack = new Stack(new App(), 'Upgrade');
+      new CheckoutSessionsTable(stack, 'Sessions', { retainPreviousCountIndex });
+      const [table] = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'));
+      return (table!.Properties.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName);
+    };
+    expect(indexesOf(true)).toEqual(['countShard-countKey-index', 'eventId-priceId-index']);
+    expect(indexesOf(false)).toEqual(['countShard-countKey-index']);
+  });
 });

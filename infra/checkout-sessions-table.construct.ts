@@ -1,7 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { CHECKOUT_SESSION_CACHE_IAM_ACTIONS, CHECKOUT_SESSION_TABLE_LAYOUT } from '@ticketoffice/checkout-session-cache';
+import {
+  CHECKOUT_SESSION_CACHE_IAM_ACTIONS,
+  CHECKOUT_SESSION_PREVIOUS_COUNT_INDEX,
+  CHECKOUT_SESSION_TABLE_LAYOUT,
+} from '@ticketoffice/checkout-session-cache';
 import { Construct } from 'constructs';
 
 /** A table layout in the shape the library exports (`CHECKOUT_SESSION_TABLE_LAYOUT`): DynamoDB API names. */
@@ -20,6 +24,12 @@ export interface CheckoutSessionsTableProps {
   readonly appActions?: CheckoutSessionIamActions;
   /** What happens to the table when it leaves the stack (default: RETAIN). */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Keeps the previous layout's count index (`eventId-priceId-index`) beside the new one, for upgrading a table while
+   * apps of the previous version still serve (docs/migration.md): deploy with `true`, roll the apps out, backfill,
+   * then deploy with `false` to delete it (CloudFormation adds or deletes one index per update). Default: false.
+   */
+  readonly retainPreviousCountIndex?: boolean;
 }
 
 /**
@@ -38,7 +48,15 @@ export class CheckoutSessionsTable extends Construct {
 
   constructor(scope: Construct, id: string, props: CheckoutSessionsTableProps = {}) {
     super(scope, id);
-    const layout = props.layout ?? CHECKOUT_SESSION_TABLE_LAYOUT;
+    const chosen = props.layout ?? CHECKOUT_SESSION_TABLE_LAYOUT;
+    const previous = CHECKOUT_SESSION_PREVIOUS_COUNT_INDEX;
+    const layout = props.retainPreviousCountIndex
+      ? {
+          ...chosen,
+          attributeDefinitions: [...chosen.attributeDefinitions, ...previous.attributeDefinitions],
+          globalSecondaryIndexes: [...chosen.globalSecondaryIndexes, previous.globalSecondaryIndex],
+        }
+      : chosen;
     this.appActions = props.appActions ?? CHECKOUT_SESSION_CACHE_IAM_ACTIONS;
     this.table = new CfnTable(this, 'Resource', {
       tableName: props.tableName,

@@ -15,6 +15,7 @@ export {
 export { CHECKOUT_SESSION_CACHE_IAM_ACTIONS } from './drivers/dynamodb/dynamodb-checkout-session.iam.js';
 export {
   backfillCheckoutSessionCountKeys,
+  CHECKOUT_SESSION_PREVIOUS_COUNT_INDEX,
   CHECKOUT_SESSION_TABLE_LAYOUT,
   ensureCheckoutSessionTable,
   inspectCheckoutSessionTable,

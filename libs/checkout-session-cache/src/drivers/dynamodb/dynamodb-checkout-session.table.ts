@@ -55,6 +55,28 @@ export const CHECKOUT_SESSION_TABLE_LAYOUT: Readonly<{
   ttlAttribute: TTL_ATTRIBUTE,
 };
 
+/**
+ * The previous layout's count index and the attributes it is keyed on, for infrastructure code that keeps it while a
+ * table is upgraded (docs/migration.md): apps of the previous version still query it until the rollout is done.
+ */
+export const CHECKOUT_SESSION_PREVIOUS_COUNT_INDEX: Readonly<{
+  attributeDefinitions: readonly AttributeDefinition[];
+  globalSecondaryIndex: GlobalSecondaryIndex;
+}> = {
+  attributeDefinitions: [
+    { AttributeName: 'eventId', AttributeType: 'S' },
+    { AttributeName: 'priceId', AttributeType: 'S' },
+  ],
+  globalSecondaryIndex: {
+    IndexName: EVENT_PRICE_INDEX_NAME,
+    KeySchema: [
+      { AttributeName: 'eventId', KeyType: 'HASH' },
+      { AttributeName: 'priceId', KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['quantity', 'status', TTL_ATTRIBUTE] },
+  },
+};
+
 const isNamed = (error: unknown, name: string): boolean => (error as Error | null)?.name === name;
 
 async function describe(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
