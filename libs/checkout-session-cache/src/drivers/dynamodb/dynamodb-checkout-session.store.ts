@@ -198,9 +198,8 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   /**
    * One transaction: the session (never overwriting), its tickets added to the ledger (only if they fit in
    * `maxHeld`), its metadata item when it has metadata, and with a key, the key's record (`id = idempotency#<key>`,
-   * outside the count index, same TTL). The
-   * SDK's retries reuse the transaction's ClientRequestToken, and a retry that finds the session it wrote reports it
-   * created, so a lost response never holds twice.
+   * outside the count index, same TTL). The SDK's retries reuse the transaction's ClientRequestToken, and a retry that
+   * finds the session it wrote reports it created, so a lost response never holds twice.
    */
   async insert(
     session: CheckoutSession,
@@ -275,9 +274,11 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
           const current = toLedger(full);
           const ended = endedBuckets(current, now, this.releaseMarginMs);
           if (ended.length === 0) return { outcome: 'soldOut', available: Math.max(0, hold.maxHeld! - current.held) };
-          // Expired holds still counted: release them, then decide again.
+          // Expired holds still counted: release them, then decide again at once.
           await this.releaseEnded(ledger, ended);
-        } else if (!contended(error)) throw this.storeError('create', error);
+          continue;
+        }
+        if (!contended(error)) throw this.storeError('create', error);
         await this.contend(started, retry, 'create', error);
       }
     }
