@@ -1,9 +1,11 @@
 // Bundles the sample app's Lambda entry (apps/checkout-api/src/lambda.ts) into dist/lambda/index.mjs, exporting
-// `handler` (Lambda's `index.handler`). TypeScript goes through @swc/core, as in the tests: Nest's dependency injection
-// needs the decorator metadata that esbuild alone does not emit. Usage: node scripts/build-lambda.mjs [entry] [outdir]
+// `handler` (Lambda's `index.handler`), with the chunks it loads in dist/lambda/chunks/. TypeScript goes through
+// @swc/core, as in the tests: Nest's dependency injection needs the decorator metadata that esbuild alone does not emit.
+// Usage: node scripts/build-lambda.mjs [entry] [outdir]
 import { transformFile } from '@swc/core';
 import { build } from 'esbuild';
-import { rmSync, statSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { relative } from 'node:path';
 
 /** Packages Nest requires only when an app uses them (microservices, websockets, class-validator pipes): never here. */
 const NEVER_LOADED = ['@nestjs/microservices', '@nestjs/microservices/*', '@nestjs/websockets/*', 'class-transformer', 'class-validator'];
@@ -29,34 +31,54 @@ const swcTypeScript = {
 };
 
 /**
- * Builds the bundle; returns its path and size in bytes.
+ * The bundle's entry module. In a split bundle the chunks a module imports statically run before its body, so Nest's
+ * decorated classes could run before `reflect-metadata` has installed its API; importing the app dynamically, after
+ * `reflect-metadata`, keeps the order.
+ * @param {string} entry
+ */
+const entryModule = (entry) =>
+  `import 'reflect-metadata';\nexport const { handler } = await import(${JSON.stringify(`./${relative('.', entry)}`)});\n`;
+
+/**
+ * Builds the bundle; returns the entry's path and the size in bytes of everything written (entry and chunks).
+ *
+ * - ES module builds of dependencies first (`module` before `main`), so that unused code (most of the AWS SDK's
+ *   commands and protocols) is left out;
+ * - split at dynamic imports: what the SDK imports only when needed (credential providers for SSO, profiles, web
+ *   identity and their STS and SSO clients) sits in chunks that Lambda never parses unless they run.
  * @param {string} [entry]
  * @param {string} [outdir]
  */
 export async function buildLambda(entry = 'apps/checkout-api/src/lambda.ts', outdir = 'dist/lambda') {
   rmSync(outdir, { recursive: true, force: true });
-  const outfile = `${outdir}/index.mjs`;
-  await build({
-    entryPoints: [entry],
-    outfile,
+  const { metafile } = await build({
+    stdin: { contents: entryModule(entry), resolveDir: '.', sourcefile: 'index.mjs', loader: 'js' },
+    outdir,
+    entryNames: 'index',
+    chunkNames: 'chunks/[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
     bundle: true,
+    splitting: true,
     platform: 'node',
     format: 'esm',
     target: 'node22',
+    mainFields: ['module', 'main'],
     tsconfig: 'tsconfig.json',
     minify: true,
     keepNames: true,
     legalComments: 'none',
+    metafile: true,
     external: NEVER_LOADED,
     // CommonJS packages inside an ES module bundle call require() for Node's built-ins.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     plugins: [swcTypeScript],
     logLevel: 'warning',
   });
-  return { outfile, bytes: statSync(outfile).size };
+  const bytes = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+  return { outfile: `${outdir}/index.mjs`, bytes };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { outfile, bytes } = await buildLambda(process.argv[2], process.argv[3]);
-  console.error(`${outfile}: ${(bytes / 1024).toFixed(0)} KiB`);
+  console.error(`${outfile} and its chunks: ${(bytes / 1024).toFixed(0)} KiB`);
 }

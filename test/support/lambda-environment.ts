@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,8 @@ type RunnerMessage =
 /**
  * Builds `entry` with `npm run build:lambda`'s script into `outdir`, then copies that folder to a fresh temporary folder
  * outside the repository, as Lambda would unpack it: a bundle that still needs something from node_modules fails there.
- * Returns the copy's `index.mjs`, the bundle's size and a function that removes the copy.
+ * Returns the copy's `index.mjs`, the size of everything in the copy (the entry and its chunks) and a function that
+ * removes the copy.
  */
 export function buildIsolatedBundle(
   entry = 'apps/checkout-api/src/lambda.ts',
@@ -38,8 +39,9 @@ export function buildIsolatedBundle(
   if (build.status !== 0) throw new Error(`build:lambda failed:\n${build.stderr}`);
   const copy = mkdtempSync(join(tmpdir(), 'lambda-bundle-'));
   cpSync(outdir, copy, { recursive: true });
-  const bundle = join(copy, 'index.mjs');
-  return { entry: bundle, bytes: statSync(bundle).size, remove: () => rmSync(copy, { recursive: true, force: true }) };
+  const files = readdirSync(copy, { recursive: true, encoding: 'utf8' }).map((file) => statSync(join(copy, file)));
+  const bytes = files.filter((file) => file.isFile()).reduce((sum, file) => sum + file.size, 0);
+  return { entry: join(copy, 'index.mjs'), bytes, remove: () => rmSync(copy, { recursive: true, force: true }) };
 }
 
 /** One execution environment of a Lambda bundle, in its own process with its own env. */
