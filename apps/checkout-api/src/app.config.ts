@@ -1,11 +1,9 @@
 import { registerAs } from '@nestjs/config';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 const portSchema = z
-  .string()
-  .regex(/^\d+$/, 'PORT must be an integer from 1 to 65535')
-  .transform(Number)
-  .refine((port) => port >= 1 && port <= 65_535, 'PORT must be an integer from 1 to 65535');
+  .pipe(z.string().check(z.regex(/^\d+$/, 'PORT must be an integer from 1 to 65535')), z.transform(Number))
+  .check(z.refine((port) => port >= 1 && port <= 65_535, 'PORT must be an integer from 1 to 65535'));
 
 /** Tickets available to hold per event and price. */
 export type CheckoutStock = Readonly<Record<string, Readonly<Record<string, number>>>>;
@@ -13,10 +11,12 @@ export type CheckoutStock = Readonly<Record<string, Readonly<Record<string, numb
 const STOCK_SHAPE = '{ "<eventId>": { "<priceId>": <tickets available to hold> } }';
 
 const stockSchema = z.record(
-  z.string().min(1, 'an eventId must not be empty'),
+  z.string().check(z.minLength(1, 'an eventId must not be empty')),
   z.record(
-    z.string().min(1, 'a priceId must not be empty'),
-    z.number({ error: 'tickets must be a number' }).int('tickets must be an integer').min(0, 'tickets must be ≥ 0').max(Number.MAX_SAFE_INTEGER),
+    z.string().check(z.minLength(1, 'a priceId must not be empty')),
+    z
+      .number({ error: 'tickets must be a number' })
+      .check(z.int('tickets must be an integer'), z.minimum(0, 'tickets must be ≥ 0'), z.maximum(Number.MAX_SAFE_INTEGER)),
     { error: 'each event must map priceIds to tickets' },
   ),
   { error: `must be a JSON object ${STOCK_SHAPE}` },

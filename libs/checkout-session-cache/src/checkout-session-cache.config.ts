@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PING_CACHE_MS,
@@ -26,52 +26,49 @@ const decimal = /^\d+(\.\d+)?$/;
 const integer = /^\d+$/;
 const got = (value: unknown) => `(got ${JSON.stringify(value)})`;
 
-const positiveDecimal = (name: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => decimal.test(v) && Number(v) > 0, { error: (i) => `${name} must be a positive decimal number ${got(i.input)}` })
-    .transform(Number);
+/** A string variable, trimmed, that `valid` accepts, as a number; `message` names the variable and what it must be. */
+const numberString = (valid: (v: string) => boolean, message: string) =>
+  z.optional(z.pipe(z.string().check(z.trim(), z.refine(valid, { error: (i) => `${message} ${got(i.input)}` })), z.transform(Number)));
+
+const positiveDecimal = (name: string) => numberString((v) => decimal.test(v) && Number(v) > 0, `${name} must be a positive decimal number`);
 
 const integerBetween = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => integer.test(v) && Number(v) >= min && Number(v) <= max, {
-      error: (i) => `${name} must be an integer from ${min} to ${max} ${got(i.input)}`,
-    })
-    .transform(Number);
+  numberString((v) => integer.test(v) && Number(v) >= min && Number(v) <= max, `${name} must be an integer from ${min} to ${max}`);
 
 const booleanString = (name: string) =>
-  z.enum(['true', 'false'], { error: (i) => `${name} must be "true" or "false" ${got(i.input)}` }).transform((v) => v === 'true');
+  z.optional(
+    z.pipe(
+      z.enum(['true', 'false'], { error: (i) => `${name} must be "true" or "false" ${got(i.input)}` }),
+      z.transform((v) => v === 'true'),
+    ),
+  );
 
 const driverEnvSchema = z.object({
-  CHECKOUT_SESSION_CACHE_DRIVER: z
-    .enum(DRIVERS, { error: (i) => `CHECKOUT_SESSION_CACHE_DRIVER must be "memory" or "dynamodb" ${got(i.input)}` })
-    .optional(),
+  CHECKOUT_SESSION_CACHE_DRIVER: z.optional(
+    z.enum(DRIVERS, { error: (i) => `CHECKOUT_SESSION_CACHE_DRIVER must be "memory" or "dynamodb" ${got(i.input)}` }),
+  ),
 });
 
 /** The variables every driver reads. */
 const commonEnvSchema = z.object({
-  CHECKOUT_SESSION_TTL_HOURS: positiveDecimal('CHECKOUT_SESSION_TTL_HOURS').optional(),
+  CHECKOUT_SESSION_TTL_HOURS: positiveDecimal('CHECKOUT_SESSION_TTL_HOURS'),
 });
 
 /** The variables only the DynamoDB driver reads. */
-const dynamoDbEnvSchema = commonEnvSchema.extend({
-  AWS_REGION: z.string().trim().min(1).optional(),
-  DYNAMODB_ENDPOINT: z.url({ error: (i) => `DYNAMODB_ENDPOINT must be a URL such as http://localhost:8000 ${got(i.input)}` }).optional(),
-  DYNAMODB_CHECKOUT_SESSIONS_TABLE: z
-    .string()
-    .regex(TABLE_NAME, { error: (i) => `DYNAMODB_CHECKOUT_SESSIONS_TABLE ${TABLE_NAME_MESSAGE} ${got(i.input)}` })
-    .optional(),
-  DYNAMODB_MAX_ATTEMPTS: integerBetween('DYNAMODB_MAX_ATTEMPTS', 1, 10).optional(),
-  DYNAMODB_REQUEST_TIMEOUT_MS: integerBetween('DYNAMODB_REQUEST_TIMEOUT_MS', 50, 60_000).optional(),
-  DYNAMODB_AUTO_CREATE_TABLE: booleanString('DYNAMODB_AUTO_CREATE_TABLE').optional(),
-  DYNAMODB_VERIFY_TABLE_ON_STARTUP: booleanString('DYNAMODB_VERIFY_TABLE_ON_STARTUP').optional(),
-  DYNAMODB_PING_CACHE_MS: integerBetween('DYNAMODB_PING_CACHE_MS', 0, MAX_PING_CACHE_MS).optional(),
+const dynamoDbEnvSchema = z.extend(commonEnvSchema, {
+  AWS_REGION: z.optional(z.string().check(z.trim(), z.minLength(1))),
+  DYNAMODB_ENDPOINT: z.optional(z.url({ error: (i) => `DYNAMODB_ENDPOINT must be a URL such as http://localhost:8000 ${got(i.input)}` })),
+  DYNAMODB_CHECKOUT_SESSIONS_TABLE: z.optional(
+    z.string().check(z.regex(TABLE_NAME, { error: (i) => `DYNAMODB_CHECKOUT_SESSIONS_TABLE ${TABLE_NAME_MESSAGE} ${got(i.input)}` })),
+  ),
+  DYNAMODB_MAX_ATTEMPTS: integerBetween('DYNAMODB_MAX_ATTEMPTS', 1, 10),
+  DYNAMODB_REQUEST_TIMEOUT_MS: integerBetween('DYNAMODB_REQUEST_TIMEOUT_MS', 50, 60_000),
+  DYNAMODB_AUTO_CREATE_TABLE: booleanString('DYNAMODB_AUTO_CREATE_TABLE'),
+  DYNAMODB_VERIFY_TABLE_ON_STARTUP: booleanString('DYNAMODB_VERIFY_TABLE_ON_STARTUP'),
+  DYNAMODB_PING_CACHE_MS: integerBetween('DYNAMODB_PING_CACHE_MS', 0, MAX_PING_CACHE_MS),
 });
 
-const parseEnv = <T extends z.ZodType>(schema: T, env: Record<string, string>): z.output<T> => {
+const parseEnv = <T extends z.ZodMiniType>(schema: T, env: Record<string, string>): z.output<T> => {
   const result = schema.safeParse(env);
   if (!result.success) throw new CheckoutSessionCacheConfigError(result.error.issues.map((i) => i.message));
   return result.data;
@@ -122,22 +119,26 @@ const defaults = {
   consistentRead: true,
 } satisfies CheckoutSessionCacheModuleOptions;
 
+/** A safe integer of at least `min` and, if given, at most `max`. */
+const intBetween = (min: number, max?: number) =>
+  z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
+
 const optionsSchema = z.object({
   driver: z.enum(DRIVERS),
-  ttlHours: z.number().positive().finite(),
+  ttlHours: z.number().check(z.positive()),
   clock: z.custom<CheckoutSessionClock>((v) => typeof (v as CheckoutSessionClock | null)?.now === 'function', 'must have a now() method'),
-  sweepIntervalMs: z.number().int().min(1),
-  tableName: z.string().regex(TABLE_NAME, TABLE_NAME_MESSAGE),
-  region: z.string().min(1).optional(),
-  endpoint: z.url().optional(),
-  maxAttempts: z.number().int().min(1).max(10),
-  requestTimeoutMs: z.number().int().min(50).max(60_000),
+  sweepIntervalMs: intBetween(1),
+  tableName: z.string().check(z.regex(TABLE_NAME, TABLE_NAME_MESSAGE)),
+  region: z.optional(z.string().check(z.minLength(1))),
+  endpoint: z.optional(z.url()),
+  maxAttempts: intBetween(1, 10),
+  requestTimeoutMs: intBetween(50, 60_000),
   autoCreateTable: z.boolean(),
   verifyTableOnStartup: z.boolean(),
-  pingCacheMs: z.number().int().min(0).max(MAX_PING_CACHE_MS),
+  pingCacheMs: intBetween(0, MAX_PING_CACHE_MS),
   consistentRead: z.boolean(),
-  queryPageSize: z.number().int().min(1).optional(),
-  client: z.custom<DynamoDBClient>((v) => typeof (v as DynamoDBClient | null)?.send === 'function', 'must be a DynamoDBClient').optional(),
+  queryPageSize: z.optional(intBetween(1)),
+  client: z.optional(z.custom<DynamoDBClient>((v) => typeof (v as DynamoDBClient | null)?.send === 'function', 'must be a DynamoDBClient')),
 });
 
 /**

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { CHECKOUT_SESSION_STATUSES, MAX_METADATA_BYTES } from './checkout-session-cache.constants.js';
 import { CheckoutSessionValidationError } from './errors/checkout-session-validation.error.js';
 
@@ -19,11 +19,11 @@ const strictObjectErrors = (unknownKeys: string, notAnObject: string): Parameter
 });
 
 /** An identifier: 1–128 characters, well-formed Unicode, no control characters. */
-const identifier = z
-  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .refine((s) => s.isWellFormed() && !/\p{Cc}/u.test(s), 'must be well-formed text without control characters');
+const identifier = z.string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') }).check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(128, 'must be at most 128 characters'),
+  z.refine((s) => s.isWellFormed() && !/\p{Cc}/u.test(s), 'must be well-formed text without control characters'),
+);
 
 /** Walks a JSON value and returns the first reason it cannot be stored, if any. */
 function unstorableJson(value: unknown, depth: number): string | undefined {
@@ -48,20 +48,18 @@ function unstorableJson(value: unknown, depth: number): string | undefined {
  * `metadata`: a JSON object of at most 8 KB serialized, storable in DynamoDB. The walk runs on the raw input, before
  * parsing could drop a `__proto__` key.
  */
-export const checkoutSessionMetadataSchema = z
-  .unknown()
-  .check((ctx) => {
+export const checkoutSessionMetadataSchema = z.pipe(
+  z.unknown().check((ctx) => {
     const problem = unstorableJson(ctx.value, 1);
     if (problem) ctx.issues.push({ code: 'custom', input: ctx.value, message: problem });
-  })
-  .pipe(
-    z.record(z.string(), z.json(), { error: 'must be a JSON object' }).check((ctx) => {
-      const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
-      if (bytes > MAX_METADATA_BYTES) {
-        ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON (got ${bytes})` });
-      }
-    }),
-  );
+  }),
+  z.record(z.string(), z.json(), { error: 'must be a JSON object' }).check((ctx) => {
+    const bytes = Buffer.byteLength(JSON.stringify(ctx.value));
+    if (bytes > MAX_METADATA_BYTES) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `must be at most ${MAX_METADATA_BYTES} bytes as JSON (got ${bytes})` });
+    }
+  }),
+);
 
 /** Status of a session. */
 export const checkoutSessionStatusSchema = z.enum(CHECKOUT_SESSION_STATUSES, {
@@ -78,15 +76,9 @@ export const newCheckoutSessionSchema = z.strictObject(
     priceId: identifier,
     quantity: z
       .number({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a number') })
-      .int('must be an integer')
-      .min(1, 'must be at least 1')
-      .max(1000, 'must be at most 1000'),
-    price: z
-      .number({ error: 'must be a number' })
-      .min(0, 'must be ≥ 0')
-      .refine(isStorableNumber, STORABLE_NUMBER)
-      .optional(),
-    metadata: checkoutSessionMetadataSchema.optional(),
+      .check(z.int('must be an integer'), z.minimum(1, 'must be at least 1'), z.maximum(1000, 'must be at most 1000')),
+    price: z.optional(z.number({ error: 'must be a number' }).check(z.minimum(0, 'must be ≥ 0'), z.refine(isStorableNumber, STORABLE_NUMBER))),
+    metadata: z.optional(checkoutSessionMetadataSchema),
   },
   strictObjectErrors('unknown field(s)', 'body must be a JSON object'),
 );
@@ -94,13 +86,12 @@ export const newCheckoutSessionSchema = z.strictObject(
 /** Options of `create`. */
 export const checkoutSessionCreateOptionsSchema = z.strictObject(
   {
-    idempotencyKey: identifier.optional(),
-    maxHeld: z
-      .number({ error: 'must be a number' })
-      .int('must be an integer')
-      .min(0, 'must be ≥ 0')
-      .max(Number.MAX_SAFE_INTEGER, 'must be a safe integer')
-      .optional(),
+    idempotencyKey: z.optional(identifier),
+    maxHeld: z.optional(
+      z
+        .number({ error: 'must be a number' })
+        .check(z.int('must be an integer'), z.minimum(0, 'must be ≥ 0'), z.maximum(Number.MAX_SAFE_INTEGER, 'must be a safe integer')),
+    ),
   },
   strictObjectErrors('unknown option(s)', 'options must be an object'),
 );
@@ -109,14 +100,16 @@ export const checkoutSessionCreateOptionsSchema = z.strictObject(
 export const checkoutSessionCountQuerySchema = z.strictObject(
   {
     eventId: identifier,
-    priceId: identifier.optional(),
-    status: z
-      .preprocess(
-        (status) => (typeof status === 'string' ? [status] : status),
-        z.array(checkoutSessionStatusSchema, { error: 'must be a status or a list of statuses' }).min(1, 'must not be an empty list'),
-      )
-      .transform((statuses) => [...new Set(statuses)])
-      .optional(),
+    priceId: z.optional(identifier),
+    status: z.optional(
+      z.pipe(
+        z.pipe(
+          z.transform((status: unknown) => (typeof status === 'string' ? [status] : status)),
+          z.array(checkoutSessionStatusSchema, { error: 'must be a status or a list of statuses' }).check(z.minLength(1, 'must not be an empty list')),
+        ),
+        z.transform((statuses) => [...new Set(statuses)]),
+      ),
+    ),
   },
   strictObjectErrors('unknown field(s)', 'query must be an object'),
 );
@@ -145,7 +138,7 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
 }
 
 /** Parses `value` or throws {@link CheckoutSessionValidationError}. */
-export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+export function parseOrThrow<T extends z.ZodMiniType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) throw new CheckoutSessionValidationError(formatIssues(result.error.issues));
   return result.data;

@@ -10,7 +10,7 @@ import {
   type CheckoutSessionStatus,
   type NewCheckoutSession,
 } from '@ticketoffice/checkout-session-cache';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { CheckoutStockService } from './checkout-stock.service.js';
 
 /** Answer of `GET /checkout-sessions/held`: tickets held, and for a pair listed in the stock, what can still be held. */
