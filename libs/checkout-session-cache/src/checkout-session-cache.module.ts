@@ -15,6 +15,7 @@ import {
   createCheckoutSessionCacheProviders,
   createEnvOptionsProvider,
 } from './checkout-session-cache.providers.js';
+import type { LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-lazy-client.js';
 import type {
   CheckoutSessionCacheDriver,
   ResolvedCheckoutSessionCacheOptions,
@@ -39,7 +40,7 @@ export class CheckoutSessionCacheModule extends CheckoutSessionCacheConfigurable
   constructor(
     @Inject(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS) private readonly options: ResolvedCheckoutSessionCacheOptions,
     @Inject(CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT) private readonly client: DynamoDBClient | null,
-    @Inject(CHECKOUT_SESSION_CACHE_PROBE_CLIENT) private readonly probeClient: DynamoDBClient | null,
+    @Inject(CHECKOUT_SESSION_CACHE_PROBE_CLIENT) private readonly probeClient: LazyDynamoDbClient | null,
   ) {
     super();
   }

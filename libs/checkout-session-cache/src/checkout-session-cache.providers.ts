@@ -10,6 +10,7 @@ import { CHECKOUT_SESSION_CACHE_MODULE_OPTIONS } from './checkout-session-cache.
 import { CheckoutSessionCacheService } from './checkout-session-cache.service.js';
 import { createCheckoutSessionDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
 import { DynamoDbCheckoutSessionStore } from './drivers/dynamodb/dynamodb-checkout-session.store.js';
+import { LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-lazy-client.js';
 import { MemoryCheckoutSessionStore } from './drivers/memory/memory-checkout-session.store.js';
 import type {
   CheckoutSessionCacheModuleOptions,
@@ -21,26 +22,35 @@ import type { CheckoutSessionStore } from './interfaces/checkout-session-store.i
 const CHECKOUT_SESSION_CACHE_ENV_OPTIONS = Symbol('CHECKOUT_SESSION_CACHE_ENV_OPTIONS');
 /** Internal token of the storage driver behind the port. */
 const CHECKOUT_SESSION_STORE = Symbol('CHECKOUT_SESSION_STORE');
-/** Internal token of the client of the health probe: one attempt, so a probe never retries against a failing store. */
+/**
+ * Internal token of the client of the health probe, a {@link LazyDynamoDbClient} created on the first ping: one
+ * attempt, so a probe never retries against a failing store.
+ */
 export const CHECKOUT_SESSION_CACHE_PROBE_CLIENT = Symbol('CHECKOUT_SESSION_CACHE_PROBE_CLIENT');
 
-/** The DynamoDB clients of the module: the one given in options (used for both), or two it creates. */
-function createDynamoDbClient(options: ResolvedCheckoutSessionCacheOptions, attempts: 'configured' | 'one'): DynamoDBClient | null {
+/** The DynamoDB client of the module's data calls: the one given in options, or one it creates. */
+function createDynamoDbClient(options: ResolvedCheckoutSessionCacheOptions): DynamoDBClient | null {
   if (options.driver !== 'dynamodb') return null;
-  return options.client ?? createCheckoutSessionDynamoDbClient(attempts === 'one' ? { ...options, maxAttempts: 1 } : options);
+  return options.client ?? createCheckoutSessionDynamoDbClient(options);
+}
+
+/** The health probe's client, created on the first ping: the one given in options, or one of its own with one attempt. */
+function createProbeClient(options: ResolvedCheckoutSessionCacheOptions): LazyDynamoDbClient | null {
+  if (options.driver !== 'dynamodb') return null;
+  return new LazyDynamoDbClient(() => options.client ?? createCheckoutSessionDynamoDbClient({ ...options, maxAttempts: 1 }));
 }
 
 /** Creates the storage driver selected by `options.driver`: the one place that switches on the driver. */
 export function createCheckoutSessionStore(
   options: ResolvedCheckoutSessionCacheOptions,
   client: DynamoDBClient | null,
-  probeClient: DynamoDBClient | null,
+  probeClient: LazyDynamoDbClient | null,
 ): CheckoutSessionStore {
   switch (options.driver) {
     case 'memory':
       return new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs, options.ttlHours * 3_600_000);
     case 'dynamodb':
-      return new DynamoDbCheckoutSessionStore(client!, options, probeClient!);
+      return new DynamoDbCheckoutSessionStore(client!, options, () => probeClient!.get());
   }
 }
 
@@ -75,12 +85,12 @@ export function createCheckoutSessionCacheProviders(): Provider[] {
     },
     {
       provide: CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
-      useFactory: (options: ResolvedCheckoutSessionCacheOptions) => createDynamoDbClient(options, 'configured'),
+      useFactory: createDynamoDbClient,
       inject: [CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS],
     },
     {
       provide: CHECKOUT_SESSION_CACHE_PROBE_CLIENT,
-      useFactory: (options: ResolvedCheckoutSessionCacheOptions) => createDynamoDbClient(options, 'one'),
+      useFactory: createProbeClient,
       inject: [CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS],
     },
     {

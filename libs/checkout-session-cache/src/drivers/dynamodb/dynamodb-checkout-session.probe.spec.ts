@@ -4,7 +4,9 @@ import { faultedTable } from '../../../../../test/support/reliability.harness.js
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
+import { CHECKOUT_SESSION_CACHE_PROBE_CLIENT } from '../../checkout-session-cache.providers.js';
 import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
+import type { LazyDynamoDbClient } from './dynamodb-lazy-client.js';
 
 /** A client to DynamoDB Local that records the name of every command sent through it. */
 function recordingClient(): { client: DynamoDBClient; sent: string[] } {
@@ -72,6 +74,27 @@ describe('DynamoDB health probe (ping)', () => {
       await module.close();
       client.destroy();
     }
+  });
+
+  it('creates its own client at the first ping, not at start-up, and the module destroys it on shutdown', async () => {
+    const { module, cache } = await bootCache(testOptions('dynamodb'));
+    const probeClient = module.get<LazyDynamoDbClient>(CHECKOUT_SESSION_CACHE_PROBE_CLIENT);
+    let destroyed = 0;
+    try {
+      await cache.getById('00000000-0000-4000-8000-000000000000');
+      expect(probeClient.created).toBe(false);
+      await cache.ping();
+      expect(probeClient.created).toBe(true);
+      const client = probeClient.get();
+      const destroy = client.destroy.bind(client);
+      client.destroy = () => {
+        destroyed++;
+        destroy();
+      };
+    } finally {
+      await module.close();
+    }
+    expect(destroyed).toBe(1);
   });
 
   it('makes one attempt where data calls make maxAttempts', async () => {

@@ -14,7 +14,8 @@ export class DynamoDbCheckoutSessionProbe {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly client: DynamoDBClient,
+    /** The client to probe with, asked for at each probe (the module creates it on the first). */
+    private readonly client: () => DynamoDBClient,
     private readonly tableName: string,
     private readonly clock: CheckoutSessionClock,
     private readonly timeoutMs: number,
@@ -29,7 +30,7 @@ export class DynamoDbCheckoutSessionProbe {
   }
 
   private async probe(): Promise<void> {
-    await this.client.send(
+    await this.client().send(
       new GetItemCommand({ TableName: this.tableName, Key: { id: { S: HEALTH_PROBE_ID } }, ProjectionExpression: 'id' }),
       { abortSignal: AbortSignal.timeout(this.timeoutMs) },
     );

@@ -182,11 +182,11 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   private readonly contentionBudgetMs: number;
   private readonly probe: DynamoDbCheckoutSessionProbe;
 
-  /** `probeClient` serves the health probe (`ping`): the module gives it one attempt per call. */
+  /** `probeClient` returns the client of the health probe (`ping`): the module's has one attempt per call. */
   constructor(
     private readonly client: DynamoDBClient,
     private readonly options: ResolvedCheckoutSessionCacheOptions,
-    probeClient: DynamoDBClient = client,
+    probeClient: () => DynamoDBClient = () => client,
   ) {
     this.table = options.tableName;
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
