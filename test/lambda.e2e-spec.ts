@@ -1,4 +1,7 @@
 import { jest } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DRIVERS, settled } from './support/checkout-session-cache.harness.js';
 import type { FaultProxy } from './support/fault-proxy.js';
 import { buildIsolatedBundle, LambdaEnvironment } from './support/lambda-environment.js';
@@ -146,6 +149,40 @@ describe('the Lambda bundle with DYNAMODB_VERIFY_TABLE_ON_STARTUP=true', () => {
     } finally {
       await environment.stop();
       await proxy.stop();
+    }
+  });
+});
+
+describe('the Lambda bundle without credentials in env', () => {
+  it('loads the credential providers the SDK imports when needed from its chunks: credentials from a container endpoint', async () => {
+    const { proxy, tableName } = await faultedTable();
+    let served = 0;
+    // The container credentials endpoint of ECS (and of Lambda's own, for SnapStart), on loopback.
+    const endpoint = createServer((_request, response) => {
+      served++;
+      const expiration = new Date(Date.now() + 3_600_000).toISOString();
+      response.setHeader('content-type', 'application/json');
+      // DynamoDB Local keeps one database per access key: the same key as the table's creator, delivered another way.
+      const { AWS_ACCESS_KEY_ID: AccessKeyId, AWS_SECRET_ACCESS_KEY: SecretAccessKey } = process.env;
+      response.end(JSON.stringify({ AccessKeyId, SecretAccessKey, Token: 'containerToken', Expiration: expiration }));
+    });
+    await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+    const environment = await LambdaEnvironment.start(bundle.entry, {
+      CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/credentials`,
+    });
+    try {
+      const answer = readAnswer((await environment.invoke(httpEvent('http-api', { method: 'GET', path: `/checkout-sessions/${randomUUID()}` }))).result);
+      expect(answer).toMatchObject({ status: 404 });
+      expect(served).toBeGreaterThan(0);
+    } finally {
+      await environment.stop();
+      await proxy.stop();
+      await new Promise((resolve) => endpoint.close(resolve));
     }
   });
 });
