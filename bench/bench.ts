@@ -25,13 +25,13 @@ import { countKeyOf, countShardOf, countShardsOf, ledgerIdOf } from '../libs/che
 import { dynamoDbHoldsBenchmark, memoryHoldsBenchmark } from './holds.js';
 import { onSaleBenchmark } from './on-sale.js';
 import { batchWrite, sessionItem, TTL_MS } from './seed.js';
-import { measureColdStart } from './cold-start.js';
-import { compare, percentile, runBatch, type Side, type Summary } from './measure.js';
+import { measureColdStart, printColdStart } from './cold-start.js';
+import { compare, percentile, runBatch, tableLines, type Side, type Summary } from './measure.js';
 
 const quick = process.argv.includes('--quick');
 const config = quick
-  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15, heldLive: [1, 1000, 100_000], buyers: 1000, onSaleLive: [1000, 100_000] }
-  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30, heldLive: [1, 1000, 100_000], buyers: 3000, onSaleLive: [1000, 100_000] };
+  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15, heldLive: [1, 1000, 100_000], buyers: 1000, onSaleLive: [1000, 100_000], coldStartRounds: 10 }
+  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30, heldLive: [1, 1000, 100_000], buyers: 3000, onSaleLive: [1000, 100_000], coldStartRounds: 30 };
 const CONCURRENCY = [1, 32];
 const OPERATIONS = ['create', 'getById', 'updateStatus', 'count', 'deleteById'] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -50,13 +50,7 @@ const none = async (): Promise<string[]> => [];
 const input = (eventId: string) => ({ eventId, priceId: 'p', quantity: 2, price: 10 });
 
 function printTable(title: string, header: string[], rows: (string | number)[][]): void {
-  const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c]!.length)));
-  log(`\n${title}`);
-  for (const [i, row] of cells.entries()) {
-    log(`  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`);
-    if (i === 0) log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  }
+  for (const line of tableLines(title, header, rows)) log(line);
 }
 
 async function boot(options: CheckoutSessionCacheModuleOptions) {
@@ -482,7 +476,7 @@ async function main(): Promise<void> {
     const holds = { dynamodb: await dynamoDbHoldsBenchmark(endpoint, holdsConfig), memory: await memoryHoldsBenchmark({ ...holdsConfig, n: config.memoryN }) };
     // 5. Lambda cold start.
     log('measuring Lambda cold starts (a fresh process each)…');
-    const coldStart = await measureColdStart(endpoint, TABLE, config.rounds);
+    const coldStart = await measureColdStart(endpoint, TABLE, config.coldStartRounds);
 
     // 6. The on-sale scenario: one hot event, write units and key spread from the library's own requests.
     log('measuring the on-sale scenario…');
@@ -525,7 +519,7 @@ async function main(): Promise<void> {
       holds,
       onSale,
       memoryFootprint: footprint,
-      lambdaColdStart: { rows: coldStart.rows, overBare: coldStart.overBare },
+      lambdaColdStart: { node: coldStart.node, rows: coldStart.rows, overBare: coldStart.overBare },
       targets,
       machine: { cpus: cpus().length, node: process.version, when: new Date().toISOString() },
       quick,
@@ -606,12 +600,7 @@ async function main(): Promise<void> {
         `plain ${onSale.keyedVsPlain.plain.opsPerSec} ops/s, ratio ${onSale.keyedVsPlain.ratio}`,
     );
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
-    printTable(
-      `Lambda cold start (medians of ${config.rounds}, from the bundle's import); init over the bare app's: memory ` +
-        `${coldStart.overBare.memory.init}, dynamodb ${coldStart.overBare.dynamodb.init}`,
-      ['bundle', 'init ms', 'first event ms', 'init connections', 'RSS MB', 'bundle KiB'],
-      coldStart.rows.map((r) => [r.name, r.initMs, r.firstEventMs, r.maxInitConnections, r.rssMb, r.bundleKiB]),
-    );
+    printColdStart(coldStart, config.coldStartRounds, log);
     printTable(`targets${quick ? ' (--quick: few rounds, read the full run for the verdict)' : ''}`, ['target', 'verdict'], Object.entries(targets));
     log(`finished in ${report.seconds} s`);
 

@@ -1,10 +1,20 @@
 // Lambda cold start: a fresh process per measurement (one execution environment), timed from the start of the bundle's
-// import to its first answered event, for the sample app on both drivers and a bare Nest app (bench/bare-lambda.ts)
-// with the same adapter, interleaved round by round. Also counts the TCP connections opened during init.
+// import to its first answered event, on the Node line of the stack's Lambda runtime (nodejs22.x). Five subjects,
+// interleaved round by round: a bare Nest app (bench/bare-lambda.ts), the same app with the library
+// (bench/library-lambda.ts) on each driver — the library's share — and the sample app on each driver, which adds its
+// own modules (config, terminus, the validation pipe, its controllers). Also counts the TCP connections opened during
+// init. `npm run bench:cold-start` runs this part alone; `npm run bench` includes it.
 import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { createCheckoutSessionDynamoDbClient, ensureCheckoutSessionTable } from '../libs/checkout-session-cache/src/index.js';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
 import { buildIsolatedBundle, LambdaEnvironment } from '../test/support/lambda-environment.js';
 import { httpEvent } from '../test/support/lambda-events.js';
-import { median } from './measure.js';
+import { median, tableLines } from './measure.js';
+
+/** The Node line of the Lambda runtime the stack deploys (infra/checkout-api.stack.ts). */
+export const LAMBDA_NODE_LINE = 22;
 
 /** Medians over the rounds for one bundle and env. */
 export interface ColdStartRow {
@@ -16,35 +26,49 @@ export interface ColdStartRow {
   bundleKiB: number;
 }
 
+type Driver = 'memory' | 'dynamodb';
+
 /** The cold-start figures and their verdicts. */
 export interface ColdStartReport {
+  node: string;
   rows: ColdStartRow[];
-  /** Median init and time to the first answered event relative to the bare app's (0.25 = 25 % longer). */
-  overBare: Record<'memory' | 'dynamodb', { init: number; firstEvent: number }>;
+  /**
+   * Median init and time to the first answered event relative to the bare app's (0.25 = 25 % longer): the library's
+   * share (bare app plus the library) and the sample app's (plus its own modules), per driver.
+   */
+  overBare: Record<'library' | 'sampleApp', Record<Driver, { init: number; firstEvent: number }>>;
   targets: Record<string, string>;
 }
 
 const round1 = (value: number) => Math.round(value * 10) / 10;
 
+/** The path of a Node binary of `line` from the npm registry's `node` package (as `npm test` runs the suites). */
+function nodeOfLine(line: number): string {
+  return execFileSync('npx', ['-y', '-p', `node@${line}`, '--', 'node', '-p', 'process.execPath'], { encoding: 'utf8' }).trim();
+}
+
 /** Measures `rounds` cold starts of each subject (plus one unrecorded warm-up round) against DynamoDB Local's `tableName`. */
 export async function measureColdStart(endpoint: string, tableName: string, rounds: number): Promise<ColdStartReport> {
-  const app = buildIsolatedBundle();
+  const node = nodeOfLine(LAMBDA_NODE_LINE);
+  const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   const bare = buildIsolatedBundle('bench/bare-lambda.ts', 'dist/lambda-bare');
-  const subjects: { name: string; bundle: typeof app; env: Record<string, string>; path: () => string }[] = [
+  const library = buildIsolatedBundle('bench/library-lambda.ts', 'dist/lambda-library');
+  const app = buildIsolatedBundle();
+  const driverEnv: Record<Driver, Record<string, string>> = {
+    memory: { CHECKOUT_SESSION_CACHE_DRIVER: 'memory' },
+    dynamodb: { CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb', DYNAMODB_ENDPOINT: endpoint, DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName },
+  };
+  const aSession = () => `/checkout-sessions/${randomUUID()}`;
+  const subjects = [
     { name: 'bare Nest app', bundle: bare, env: {}, path: () => '/ping' },
-    { name: 'memory', bundle: app, env: { CHECKOUT_SESSION_CACHE_DRIVER: 'memory' }, path: () => `/checkout-sessions/${randomUUID()}` },
-    {
-      name: 'dynamodb',
-      bundle: app,
-      env: { CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb', DYNAMODB_ENDPOINT: endpoint, DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName },
-      path: () => `/checkout-sessions/${randomUUID()}`,
-    },
+    ...(['memory', 'dynamodb'] as const).map((driver) => ({ name: `library, ${driver}`, bundle: library, env: driverEnv[driver], path: aSession })),
+    ...(['memory', 'dynamodb'] as const).map((driver) => ({ name: `sample app, ${driver}`, bundle: app, env: driverEnv[driver], path: aSession })),
   ];
   const samples = subjects.map(() => ({ initMs: [] as number[], firstEventMs: [] as number[], connections: [] as number[], rss: [] as number[] }));
   try {
     for (let round = 0; round <= rounds; round++) {
       for (const [i, subject] of subjects.entries()) {
-        const environment = await LambdaEnvironment.start(subject.bundle.entry, subject.env);
+        const environment = await LambdaEnvironment.start(subject.bundle.entry, subject.env, node);
         try {
           const { result, elapsedMs } = await environment.invoke(httpEvent('http-api', { method: 'GET', path: subject.path() }));
           if (result.statusCode !== 200 && result.statusCode !== 404) throw new Error(`${subject.name}: first event answered ${result.statusCode}`);
@@ -59,8 +83,7 @@ export async function measureColdStart(endpoint: string, tableName: string, roun
       }
     }
   } finally {
-    app.remove();
-    bare.remove();
+    for (const bundle of [bare, library, app]) bundle.remove();
   }
   const rows = subjects.map((subject, i) => ({
     name: subject.name,
@@ -70,19 +93,52 @@ export async function measureColdStart(endpoint: string, tableName: string, roun
     rssMb: round1(median(samples[i]!.rss)),
     bundleKiB: Math.round(subject.bundle.bytes / 1024),
   }));
-  const [bareRow, memoryRow, dynamodbRow] = rows as [ColdStartRow, ColdStartRow, ColdStartRow];
+  const [bareRow, libraryMemory, libraryDynamodb, appMemory, appDynamodb] = rows as [ColdStartRow, ColdStartRow, ColdStartRow, ColdStartRow, ColdStartRow];
   const over = (row: ColdStartRow) => ({
     init: Math.round((row.initMs / bareRow.initMs - 1) * 100) / 100,
     firstEvent: Math.round((row.firstEventMs / bareRow.firstEventMs - 1) * 100) / 100,
   });
-  const overBare = { memory: over(memoryRow), dynamodb: over(dynamodbRow) };
+  const overBare = {
+    library: { memory: over(libraryMemory), dynamodb: over(libraryDynamodb) },
+    sampleApp: { memory: over(appMemory), dynamodb: over(appDynamodb) },
+  };
   const verdict = (met: boolean) => (met ? 'met' : 'missed');
+  const within30Percent = (share: Record<Driver, { init: number }>) => verdict(share.memory.init <= 0.3 && share.dynamodb.init <= 0.3);
   return {
+    node: version,
     rows,
     overBare,
     targets: {
       lambdaNoNetworkCallDuringInit: verdict(rows.every((row) => row.maxInitConnections === 0)),
-      lambdaInitAtMost30PercentOverBare: verdict(overBare.memory.init <= 0.3 && overBare.dynamodb.init <= 0.3),
+      lambdaLibraryInitAtMost30PercentOverBare: within30Percent(overBare.library),
+      lambdaSampleAppInitAtMost30PercentOverBare: within30Percent(overBare.sampleApp),
     },
   };
+}
+
+/** Prints the report's table and verdicts. */
+export function printColdStart(report: ColdStartReport, rounds: number, log: (line: string) => void): void {
+  const { library, sampleApp } = report.overBare;
+  const title =
+    `Lambda cold start on node ${report.node} (medians of ${rounds}, from the bundle's import); init over the bare app's: ` +
+    `library ${library.memory.init} (memory) and ${library.dynamodb.init} (dynamodb), ` +
+    `sample app ${sampleApp.memory.init} and ${sampleApp.dynamodb.init}`;
+  const header = ['bundle', 'init ms', 'first event ms', 'init connections', 'RSS MB', 'bundle KiB'];
+  const rows = report.rows.map((r) => [r.name, r.initMs, r.firstEventMs, r.maxInitConnections, r.rssMb, r.bundleKiB]);
+  for (const line of tableLines(title, header, rows)) log(line);
+  for (const [target, result] of Object.entries(report.targets)) log(`  ${target}: ${result}`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const rounds = Number(process.argv[2] ?? 20);
+  const local = await startDynamoDbLocal();
+  Object.assign(process.env, DYNAMODB_LOCAL_ENV);
+  try {
+    const client = createCheckoutSessionDynamoDbClient({ endpoint: local.endpoint, region: DYNAMODB_LOCAL_ENV.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+    await ensureCheckoutSessionTable(client, 'bench-sessions');
+    client.destroy();
+    printColdStart(await measureColdStart(local.endpoint, 'bench-sessions', rounds), rounds, (line) => process.stdout.write(`${line}\n`));
+  } finally {
+    await local.stop();
+  }
 }

@@ -92,3 +92,15 @@ export async function compare<A, B>(
   const ratios = batchesA.map((batch, i) => batch.opsPerSec / batchesB[i]!.opsPerSec);
   return { a: sa, b: sb, ratio: round2(median(ratios)) };
 }
+
+/** A titled table as text lines: the first column left-aligned, the others right-aligned, a rule under the header. */
+export function tableLines(title: string, header: string[], rows: (string | number)[][]): string[] {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c]!.length)));
+  const lines = [`\n${title}`];
+  for (const [i, row] of cells.entries()) {
+    lines.push(`  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')}`);
+    if (i === 0) lines.push(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  }
+  return lines;
+}

@@ -71,11 +71,13 @@ export class LambdaEnvironment {
 
   /**
    * Starts the environment: imports `entry` with `env` set, plus what Lambda itself sets (region and credentials, here
-   * taken from this process: DynamoDB Local's dummy ones) and PATH; resolves when init is done.
+   * taken from this process: DynamoDB Local's dummy ones) and PATH; resolves when init is done. `node` is the Node
+   * binary to run it on (this process's by default).
    */
-  static start(entry: string, env: Record<string, string>): Promise<LambdaEnvironment> {
+  static start(entry: string, env: Record<string, string>, node = process.execPath): Promise<LambdaEnvironment> {
     const { PATH, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
     const child = fork(RUNNER, [entry], {
+      execPath: node,
       // A plain Node: none of this process's flags or loaders (Jest's, tsx's).
       execArgv: [],
       env: { PATH, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...env },

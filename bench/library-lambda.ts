@@ -1,0 +1,36 @@
+// The library's share of a cold start: the bare app of bench/bare-lambda.ts plus the cache module (driver and settings
+// from env, as the sample app takes them) and one controller that reads a session through the port. Bundled, served
+// and logged the same way as the bare app and the sample app.
+import 'reflect-metadata';
+import { ConsoleLogger, Controller, Get, Module, NotFoundException, Param } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import {
+  type CheckoutSession,
+  type CheckoutSessionCache,
+  CheckoutSessionCacheModule,
+  InjectCheckoutSessionCache,
+} from '../libs/checkout-session-cache/src/index.js';
+import { toLambdaHandler } from '../apps/checkout-api/src/lambda-handler.js';
+
+@Controller('checkout-sessions')
+class SessionController {
+  constructor(@InjectCheckoutSessionCache() private readonly cache: CheckoutSessionCache) {}
+
+  @Get(':id')
+  async get(@Param('id') id: string): Promise<CheckoutSession> {
+    const session = await this.cache.getById(id);
+    if (!session) throw new NotFoundException();
+    return session;
+  }
+}
+
+@Module({ imports: [CheckoutSessionCacheModule.forRoot()], controllers: [SessionController] })
+class LibraryModule {}
+
+process.env.DYNAMODB_VERIFY_TABLE_ON_STARTUP ||= 'false';
+const app = await NestFactory.create<NestExpressApplication>(LibraryModule, { logger: new ConsoleLogger({ json: true }) });
+await app.init();
+
+/** The Lambda handler of the bare app with the library. */
+export const handler = toLambdaHandler(app);
