@@ -3,9 +3,12 @@
 // interleaved round by round: a bare Nest app (bench/bare-lambda.ts), the same app with the library
 // (bench/library-lambda.ts) on each driver — the library's share — and the sample app on each driver, which adds its
 // own modules (config, terminus, the validation pipe, its controllers). Also counts the TCP connections opened during
-// init. `npm run bench:cold-start` runs this part alone; `npm run bench` includes it.
+// init. `npm run bench:cold-start [rounds]` runs this part alone and writes bench/results/cold-start-latest.json;
+// `npm run bench` includes it.
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { createCheckoutSessionDynamoDbClient, ensureCheckoutSessionTable } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
@@ -137,7 +140,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const client = createCheckoutSessionDynamoDbClient({ endpoint: local.endpoint, region: DYNAMODB_LOCAL_ENV.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
     await ensureCheckoutSessionTable(client, 'bench-sessions');
     client.destroy();
-    printColdStart(await measureColdStart(local.endpoint, 'bench-sessions', rounds), rounds, (line) => process.stdout.write(`${line}\n`));
+    const report = await measureColdStart(local.endpoint, 'bench-sessions', rounds);
+    printColdStart(report, rounds, (line) => process.stdout.write(`${line}\n`));
+    const machine = { cpus: cpus().length, when: new Date().toISOString() };
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/cold-start-latest.json', `${JSON.stringify({ ...report, rounds, machine }, null, 2)}\n`);
+    process.stdout.write('wrote bench/results/cold-start-latest.json\n');
   } finally {
     await local.stop();
   }
