@@ -16,7 +16,7 @@ const stockSchema = z.record(
     z.string().check(z.minLength(1, 'a priceId must not be empty')),
     z
       .number({ error: 'tickets must be a number' })
-      .check(z.int('tickets must be an integer'), z.minimum(0, 'tickets must be ≥ 0'), z.maximum(Number.MAX_SAFE_INTEGER)),
+      .check(z.int('tickets must be an integer'), z.minimum(0, 'tickets must be ≥ 0'), z.maximum(Number.MAX_SAFE_INTEGER, 'tickets must be a safe integer')),
     { error: 'each event must map priceIds to tickets' },
   ),
   { error: `must be a JSON object ${STOCK_SHAPE}` },

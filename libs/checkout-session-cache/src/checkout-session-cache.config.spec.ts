@@ -120,13 +120,26 @@ describe('resolveCheckoutSessionCacheOptions', () => {
   });
 
   it.each([
-    [{ ttlHours: 0 }, 'ttlHours'],
-    [{ ttlHours: Number.NaN }, 'ttlHours'],
-    [{ driver: 'redis' as never }, 'driver'],
-    [{ maxAttempts: 0 }, 'maxAttempts'],
-    [{ clock: {} as never }, 'clock'],
-  ])('rejects invalid code options %j naming %s', (options, name) => {
-    expect(configError(() => resolveCheckoutSessionCacheOptions(options, {})).message).toContain(`${name}:`);
+    [{ ttlHours: 0 }, 'ttlHours: Too small: expected number to be >0'],
+    [{ ttlHours: Number.NaN }, 'ttlHours: Invalid input: expected number, received NaN'],
+    [{ driver: 'redis' as never }, 'driver: Invalid option: expected one of "memory"|"dynamodb"'],
+    [{ maxAttempts: 0 }, 'maxAttempts: Too small: expected number to be >=1'],
+    [{ requestTimeoutMs: 60_001 }, 'requestTimeoutMs: Too big: expected number to be <=60000'],
+    [{ sweepIntervalMs: 1.5 }, 'sweepIntervalMs: Invalid input: expected int, received number'],
+    [{ endpoint: 'not a url' }, 'endpoint: Invalid URL'],
+    [{ autoCreateTable: 'yes' as never }, 'autoCreateTable: Invalid input: expected boolean, received string'],
+    [{ clock: {} as never }, 'clock: must have a now() method'],
+  ])('rejects invalid code options %j with the message "%s"', (options, message) => {
+    // zod/mini has no messages of its own: the library passes zod's English ones at each parse, whatever the app's zod.
+    expect(configError(() => resolveCheckoutSessionCacheOptions(options, {})).message).toBe(
+      `Invalid checkout-session-cache configuration: ${message}`,
+    );
+  });
+
+  it('names AWS_REGION when it is blank', () => {
+    expect(configError(() => readCheckoutSessionCacheEnv({ AWS_REGION: '  ' }, 'dynamodb')).message).toBe(
+      'Invalid checkout-session-cache configuration: AWS_REGION must not be blank',
+    );
   });
 });
 

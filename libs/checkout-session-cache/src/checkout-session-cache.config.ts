@@ -8,7 +8,7 @@ import {
   DEFAULT_TABLE_NAME,
   DEFAULT_TTL_HOURS,
 } from './checkout-session-cache.constants.js';
-import { formatIssues } from './checkout-session-cache.schemas.js';
+import { formatIssues, IN_ENGLISH } from './checkout-session-cache.schemas.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
 import type {
   CheckoutSessionCacheDriver,
@@ -27,13 +27,13 @@ const integer = /^\d+$/;
 const got = (value: unknown) => `(got ${JSON.stringify(value)})`;
 
 /** A string variable, trimmed, that `valid` accepts, as a number; `message` names the variable and what it must be. */
-const numberString = (valid: (v: string) => boolean, message: string) =>
+const numericString = (valid: (v: string) => boolean, message: string) =>
   z.optional(z.pipe(z.string().check(z.trim(), z.refine(valid, { error: (i) => `${message} ${got(i.input)}` })), z.transform(Number)));
 
-const positiveDecimal = (name: string) => numberString((v) => decimal.test(v) && Number(v) > 0, `${name} must be a positive decimal number`);
+const positiveDecimalString = (name: string) => numericString((v) => decimal.test(v) && Number(v) > 0, `${name} must be a positive decimal number`);
 
-const integerBetween = (name: string, min: number, max: number) =>
-  numberString((v) => integer.test(v) && Number(v) >= min && Number(v) <= max, `${name} must be an integer from ${min} to ${max}`);
+const integerStringBetween = (name: string, min: number, max: number) =>
+  numericString((v) => integer.test(v) && Number(v) >= min && Number(v) <= max, `${name} must be an integer from ${min} to ${max}`);
 
 const booleanString = (name: string) =>
   z.optional(
@@ -51,25 +51,25 @@ const driverEnvSchema = z.object({
 
 /** The variables every driver reads. */
 const commonEnvSchema = z.object({
-  CHECKOUT_SESSION_TTL_HOURS: positiveDecimal('CHECKOUT_SESSION_TTL_HOURS'),
+  CHECKOUT_SESSION_TTL_HOURS: positiveDecimalString('CHECKOUT_SESSION_TTL_HOURS'),
 });
 
 /** The variables only the DynamoDB driver reads. */
 const dynamoDbEnvSchema = z.extend(commonEnvSchema, {
-  AWS_REGION: z.optional(z.string().check(z.trim(), z.minLength(1))),
+  AWS_REGION: z.optional(z.string().check(z.trim(), z.minLength(1, 'AWS_REGION must not be blank'))),
   DYNAMODB_ENDPOINT: z.optional(z.url({ error: (i) => `DYNAMODB_ENDPOINT must be a URL such as http://localhost:8000 ${got(i.input)}` })),
   DYNAMODB_CHECKOUT_SESSIONS_TABLE: z.optional(
     z.string().check(z.regex(TABLE_NAME, { error: (i) => `DYNAMODB_CHECKOUT_SESSIONS_TABLE ${TABLE_NAME_MESSAGE} ${got(i.input)}` })),
   ),
-  DYNAMODB_MAX_ATTEMPTS: integerBetween('DYNAMODB_MAX_ATTEMPTS', 1, 10),
-  DYNAMODB_REQUEST_TIMEOUT_MS: integerBetween('DYNAMODB_REQUEST_TIMEOUT_MS', 50, 60_000),
+  DYNAMODB_MAX_ATTEMPTS: integerStringBetween('DYNAMODB_MAX_ATTEMPTS', 1, 10),
+  DYNAMODB_REQUEST_TIMEOUT_MS: integerStringBetween('DYNAMODB_REQUEST_TIMEOUT_MS', 50, 60_000),
   DYNAMODB_AUTO_CREATE_TABLE: booleanString('DYNAMODB_AUTO_CREATE_TABLE'),
   DYNAMODB_VERIFY_TABLE_ON_STARTUP: booleanString('DYNAMODB_VERIFY_TABLE_ON_STARTUP'),
-  DYNAMODB_PING_CACHE_MS: integerBetween('DYNAMODB_PING_CACHE_MS', 0, MAX_PING_CACHE_MS),
+  DYNAMODB_PING_CACHE_MS: integerStringBetween('DYNAMODB_PING_CACHE_MS', 0, MAX_PING_CACHE_MS),
 });
 
 const parseEnv = <T extends z.ZodMiniType>(schema: T, env: Record<string, string>): z.output<T> => {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(env, IN_ENGLISH);
   if (!result.success) throw new CheckoutSessionCacheConfigError(result.error.issues.map((i) => i.message));
   return result.data;
 };
@@ -120,24 +120,24 @@ const defaults = {
 } satisfies CheckoutSessionCacheModuleOptions;
 
 /** A safe integer of at least `min` and, if given, at most `max`. */
-const intBetween = (min: number, max?: number) =>
+const safeIntegerFrom = (min: number, max?: number) =>
   z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 
 const optionsSchema = z.object({
   driver: z.enum(DRIVERS),
   ttlHours: z.number().check(z.positive()),
   clock: z.custom<CheckoutSessionClock>((v) => typeof (v as CheckoutSessionClock | null)?.now === 'function', 'must have a now() method'),
-  sweepIntervalMs: intBetween(1),
+  sweepIntervalMs: safeIntegerFrom(1),
   tableName: z.string().check(z.regex(TABLE_NAME, TABLE_NAME_MESSAGE)),
   region: z.optional(z.string().check(z.minLength(1))),
   endpoint: z.optional(z.url()),
-  maxAttempts: intBetween(1, 10),
-  requestTimeoutMs: intBetween(50, 60_000),
+  maxAttempts: safeIntegerFrom(1, 10),
+  requestTimeoutMs: safeIntegerFrom(50, 60_000),
   autoCreateTable: z.boolean(),
   verifyTableOnStartup: z.boolean(),
-  pingCacheMs: intBetween(0, MAX_PING_CACHE_MS),
+  pingCacheMs: safeIntegerFrom(0, MAX_PING_CACHE_MS),
   consistentRead: z.boolean(),
-  queryPageSize: z.optional(intBetween(1)),
+  queryPageSize: z.optional(safeIntegerFrom(1)),
   client: z.optional(z.custom<DynamoDBClient>((v) => typeof (v as DynamoDBClient | null)?.send === 'function', 'must be a DynamoDBClient')),
 });
 
@@ -157,7 +157,7 @@ export function resolveCheckoutSessionCacheOptions(
       'no driver chosen while NODE_ENV is "production": set CHECKOUT_SESSION_CACHE_DRIVER (or the driver option) to "dynamodb", or to "memory" knowingly',
     ]);
   }
-  const result = optionsSchema.safeParse({ ...defaults, driver: 'memory', ...given });
+  const result = optionsSchema.safeParse({ ...defaults, driver: 'memory', ...given }, IN_ENGLISH);
   if (!result.success) throw new CheckoutSessionCacheConfigError(formatIssues(result.error.issues));
   return result.data;
 }
