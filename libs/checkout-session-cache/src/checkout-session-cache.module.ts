@@ -15,7 +15,7 @@ import {
   createCheckoutSessionCacheProviders,
   createEnvOptionsProvider,
 } from './checkout-session-cache.providers.js';
-import type { LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-lazy-client.js';
+import type { LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
 import type {
   CheckoutSessionCacheDriver,
   ResolvedCheckoutSessionCacheOptions,

@@ -8,9 +8,8 @@ import {
 } from './checkout-session-cache.constants.js';
 import { CHECKOUT_SESSION_CACHE_MODULE_OPTIONS } from './checkout-session-cache.module-definition.js';
 import { CheckoutSessionCacheService } from './checkout-session-cache.service.js';
-import { createCheckoutSessionDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
+import { createCheckoutSessionDynamoDbClient, LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
 import { DynamoDbCheckoutSessionStore } from './drivers/dynamodb/dynamodb-checkout-session.store.js';
-import { LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-lazy-client.js';
 import { MemoryCheckoutSessionStore } from './drivers/memory/memory-checkout-session.store.js';
 import type {
   CheckoutSessionCacheModuleOptions,

@@ -6,7 +6,7 @@ import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
 import { CHECKOUT_SESSION_CACHE_PROBE_CLIENT } from '../../checkout-session-cache.providers.js';
 import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
-import type { LazyDynamoDbClient } from './dynamodb-lazy-client.js';
+import type { LazyDynamoDbClient } from './dynamodb-client.factory.js';
 
 /** A client to DynamoDB Local that records the name of every command sent through it. */
 function recordingClient(): { client: DynamoDBClient; sent: string[] } {
@@ -95,6 +95,27 @@ describe('DynamoDB health probe (ping)', () => {
       await module.close();
     }
     expect(destroyed).toBe(1);
+    // After shutdown no client is created again, so none can outlive the module.
+    expect(() => probeClient.get()).toThrow('destroyed');
+  });
+
+  it('probes with a client passed in options, and leaves it to its owner at shutdown', async () => {
+    const { module, cache, client, sent } = await bootRecorded();
+    let destroyed = 0;
+    const destroy = client.destroy.bind(client);
+    client.destroy = () => {
+      destroyed++;
+      destroy();
+    };
+    try {
+      sent.length = 0;
+      await cache.ping();
+      expect(sent).toEqual(['GetItemCommand']);
+    } finally {
+      await module.close();
+    }
+    expect(destroyed).toBe(0);
+    client.destroy();
   });
 
   it('makes one attempt where data calls make maxAttempts', async () => {
