@@ -5,7 +5,7 @@
 import { transformFile } from '@swc/core';
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 
 /** Packages Nest requires only when an app uses them (microservices, websockets, class-validator pipes): never here. */
 const NEVER_LOADED = ['@nestjs/microservices', '@nestjs/microservices/*', '@nestjs/websockets/*', 'class-transformer', 'class-validator'];
@@ -40,7 +40,8 @@ const entryModule = (entry) =>
   `import 'reflect-metadata';\nexport const { handler } = await import(${JSON.stringify(`./${relative('.', entry)}`)});\n`;
 
 /**
- * Builds the bundle; returns the entry's path and the size in bytes of everything written (entry and chunks).
+ * Builds the bundle; returns the entry's path and the size in bytes of what it ships (the entry and the chunks it may
+ * load).
  *
  * - ES module builds of dependencies first (`module` before `main`), so that unused code (most of the AWS SDK's
  *   commands and protocols) is left out;
@@ -74,8 +75,36 @@ export async function buildLambda(entry = 'apps/checkout-api/src/lambda.ts', out
     plugins: [swcTypeScript],
     logLevel: 'warning',
   });
-  const bytes = Object.values(metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-  return { outfile: `${outdir}/index.mjs`, bytes };
+  const outfile = `${outdir}/index.mjs`;
+  // The metafile names outputs relative to the working directory, whatever form `outdir` has.
+  const written = Object.keys(metafile.outputs).find((path) => resolve(path) === resolve(outfile));
+  if (!written) throw new Error(`esbuild wrote no ${outfile}`);
+  const reachable = reachableOutputs(metafile, written);
+  let bytes = 0;
+  for (const [path, output] of Object.entries(metafile.outputs)) {
+    if (reachable.has(path)) bytes += output.bytes;
+    else rmSync(path);
+  }
+  return { outfile, bytes };
+}
+
+/**
+ * The outputs `entry` loads, statically or dynamically. esbuild also writes a chunk for every dynamic import it saw,
+ * even when the code that imports it was left out (the SDK's browser user-agent parser, `file-type`): those are
+ * never loaded, so they are not shipped.
+ * @param {import('esbuild').Metafile} metafile
+ * @param {string} entry
+ */
+function reachableOutputs(metafile, entry) {
+  const reachable = new Set();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const path = /** @type {string} */ (pending.pop());
+    if (reachable.has(path)) continue;
+    reachable.add(path);
+    for (const imported of metafile.outputs[path]?.imports ?? []) if (!imported.external) pending.push(imported.path);
+  }
+  return reachable;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
