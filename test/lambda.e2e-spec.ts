@@ -1,7 +1,9 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { DRIVERS, settled } from './support/checkout-session-cache.harness.js';
 import type { FaultProxy } from './support/fault-proxy.js';
 import { buildIsolatedBundle, LambdaEnvironment } from './support/lambda-environment.js';
@@ -153,7 +155,32 @@ describe('the Lambda bundle with DYNAMODB_VERIFY_TABLE_ON_STARTUP=true', () => {
   });
 });
 
+/** The bundle's files that `entry` loads through static imports, transitively: what init parses. */
+function loadedAtInit(entry: string): Set<string> {
+  const loaded = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (loaded.has(file)) continue;
+    loaded.add(file);
+    // `import … from "./x.mjs"`, `import "./x.mjs"`, `export … from "./x.mjs"`; not `import("./x.mjs")`.
+    for (const [, path] of readFileSync(file, 'utf8').matchAll(/\b(?:import|export)\s*(?:[^"'();]*?\bfrom\s*)?"(\.\/[^"]+\.mjs)"/g)) {
+      pending.push(join(dirname(file), path!));
+    }
+  }
+  return loaded;
+}
+
 describe('the Lambda bundle without credentials in env', () => {
+  it('keeps the container credential provider in a chunk that init does not load', () => {
+    const holdsProvider = (file: string) => readFileSync(file, 'utf8').includes('AWS_CONTAINER_CREDENTIALS_FULL_URI');
+    const chunks = join(dirname(bundle.entry), 'chunks');
+    const atInit = loadedAtInit(bundle.entry);
+    expect(atInit.size).toBeGreaterThan(2);
+    expect(readdirSync(chunks).map((name) => join(chunks, name)).filter(holdsProvider)).not.toEqual([]);
+    expect([...atInit].filter(holdsProvider)).toEqual([]);
+  });
+
   it('loads the credential providers the SDK imports when needed from its chunks: credentials from a container endpoint', async () => {
     const { proxy, tableName } = await faultedTable();
     let served = 0;
@@ -173,6 +200,9 @@ describe('the Lambda bundle without credentials in env', () => {
       DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName,
       AWS_ACCESS_KEY_ID: '',
       AWS_SECRET_ACCESS_KEY: '',
+      // No shared config or credentials file either, whatever this machine has in ~/.aws.
+      AWS_CONFIG_FILE: join(dirname(bundle.entry), 'absent-config'),
+      AWS_SHARED_CREDENTIALS_FILE: join(dirname(bundle.entry), 'absent-credentials'),
       AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/credentials`,
     });
     try {
