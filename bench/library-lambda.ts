@@ -2,16 +2,14 @@
 // from env, as the sample app takes them) and one controller that reads a session through the port. Bundled, served
 // and logged the same way as the bare app and the sample app.
 import 'reflect-metadata';
-import { ConsoleLogger, Controller, Get, Module, NotFoundException, Param } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { Controller, Get, Module, NotFoundException, Param } from '@nestjs/common';
 import {
   type CheckoutSession,
   type CheckoutSessionCache,
   CheckoutSessionCacheModule,
   InjectCheckoutSessionCache,
 } from '../libs/checkout-session-cache/src/index.js';
-import { toLambdaHandler } from '../apps/checkout-api/src/lambda-handler.js';
+import { lambdaHandlerOf } from './nest-lambda.js';
 
 @Controller('checkout-sessions')
 class SessionController {
@@ -28,9 +26,8 @@ class SessionController {
 @Module({ imports: [CheckoutSessionCacheModule.forRoot()], controllers: [SessionController] })
 class LibraryModule {}
 
+// As in the sample app's entry: no start-up table check on Lambda unless the env asks for it.
 process.env.DYNAMODB_VERIFY_TABLE_ON_STARTUP ||= 'false';
-const app = await NestFactory.create<NestExpressApplication>(LibraryModule, { logger: new ConsoleLogger({ json: true }) });
-await app.init();
 
 /** The Lambda handler of the bare app with the library. */
-export const handler = toLambdaHandler(app);
+export const handler = await lambdaHandlerOf(LibraryModule);
