@@ -1,8 +1,9 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DRIVERS, settled } from './support/checkout-session-cache.harness.js';
 import type { FaultProxy } from './support/fault-proxy.js';
@@ -155,33 +156,40 @@ describe('the Lambda bundle with DYNAMODB_VERIFY_TABLE_ON_STARTUP=true', () => {
   });
 });
 
-/** The bundle's files that `entry` loads through static imports, transitively: what init parses. */
-function loadedAtInit(entry: string): Set<string> {
-  const loaded = new Set<string>();
-  const pending = [entry];
-  while (pending.length > 0) {
-    const file = pending.pop()!;
-    if (loaded.has(file)) continue;
-    loaded.add(file);
-    // `import … from "./x.mjs"`, `import "./x.mjs"`, `export … from "./x.mjs"`; not `import("./x.mjs")`.
-    for (const [, path] of readFileSync(file, 'utf8').matchAll(/\b(?:import|export)\s*(?:[^"'();]*?\bfrom\s*)?"(\.\/[^"]+\.mjs)"/g)) {
-      pending.push(join(dirname(file), path!));
-    }
-  }
-  return loaded;
-}
+/** The bundle's chunks that hold the SDK's container credential provider, which it imports only when it needs it. */
+const containerProviderChunks = (dir: string) =>
+  readdirSync(join(dir, 'chunks'))
+    .map((name) => join(dir, 'chunks', name))
+    .filter((file) => readFileSync(file, 'utf8').includes('AWS_CONTAINER_CREDENTIALS_FULL_URI'));
 
 describe('the Lambda bundle without credentials in env', () => {
-  it('keeps the container credential provider in a chunk that init does not load', () => {
-    const holdsProvider = (file: string) => readFileSync(file, 'utf8').includes('AWS_CONTAINER_CREDENTIALS_FULL_URI');
-    const chunks = join(dirname(bundle.entry), 'chunks');
-    const atInit = loadedAtInit(bundle.entry);
-    expect(atInit.size).toBeGreaterThan(2);
-    expect(readdirSync(chunks).map((name) => join(chunks, name)).filter(holdsProvider)).not.toEqual([]);
-    expect([...atInit].filter(holdsProvider)).toEqual([]);
+  it('needs the chunks of the container credential provider neither for init nor for requests with env credentials', async () => {
+    // A copy of the bundle without those chunks: anything that loads them, statically or not, fails.
+    const copy = mkdtempSync(join(tmpdir(), 'lambda-without-provider-'));
+    cpSync(dirname(bundle.entry), copy, { recursive: true });
+    const removed = containerProviderChunks(copy);
+    expect(removed).not.toEqual([]);
+    for (const file of removed) rmSync(file);
+    const { proxy, tableName } = await faultedTable();
+    const environment = await LambdaEnvironment.start(join(copy, 'index.mjs'), {
+      CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
+      DYNAMODB_ENDPOINT: proxy.endpoint,
+      DYNAMODB_CHECKOUT_SESSIONS_TABLE: tableName,
+    });
+    try {
+      const send = async (request: HttpEventRequest) => readAnswer((await environment.invoke(httpEvent('http-api', request))).result);
+      const body = { eventId: 'lambda-trimmed', priceId: 'std', quantity: 1 };
+      const created = await send({ method: 'POST', path: '/checkout-sessions', body: JSON.stringify(body) });
+      expect(created).toMatchObject({ status: 201 });
+      await expect(send({ method: 'GET', path: `/checkout-sessions/${(created.body as { id: string }).id}` })).resolves.toMatchObject({ status: 200 });
+    } finally {
+      await environment.stop();
+      await proxy.stop();
+      rmSync(copy, { recursive: true, force: true });
+    }
   });
 
-  it('loads the credential providers the SDK imports when needed from its chunks: credentials from a container endpoint', async () => {
+  it('loads the container credential provider from its chunk when it needs it: credentials from a container endpoint', async () => {
     const { proxy, tableName } = await faultedTable();
     let served = 0;
     // The container credentials endpoint of ECS (and of Lambda's own, for SnapStart), on loopback.

@@ -99,6 +99,14 @@ describe('DynamoDB health probe (ping)', () => {
     expect(() => probeClient.get()).toThrow('destroyed');
   });
 
+  it('creates no client for a ping that comes after shutdown', async () => {
+    const { module, cache } = await bootCache(testOptions('dynamodb'));
+    const probeClient = module.get<LazyDynamoDbClient>(CHECKOUT_SESSION_CACHE_PROBE_CLIENT);
+    await module.close();
+    await expect(cache.ping()).rejects.toBeInstanceOf(CheckoutSessionStoreUnavailableError);
+    expect(probeClient.created).toBe(false);
+  });
+
   it('probes with a client passed in options, and leaves it to its owner at shutdown', async () => {
     const { module, cache, client, sent } = await bootRecorded();
     let destroyed = 0;
