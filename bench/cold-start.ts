@@ -55,6 +55,7 @@ function nodeOfLine(line: number): string {
 
 /** Measures `rounds` cold starts of each subject (plus one unrecorded warm-up round) against DynamoDB Local's `tableName`. */
 export async function measureColdStart(endpoint: string, tableName: string, rounds: number): Promise<ColdStartReport> {
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`rounds must be a whole number of at least 1 (got ${rounds})`);
   const node = nodeOfLine(LAMBDA_NODE_LINE);
   const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   const bare = buildIsolatedBundle('bench/bare-lambda.ts', 'dist/lambda-bare');
@@ -126,11 +127,11 @@ export async function measureColdStart(endpoint: string, tableName: string, roun
 /** Prints the report's table and verdicts. */
 export function printColdStart(report: ColdStartReport, rounds: number, log: (line: string) => void): void {
   const { library, sampleApp } = report.overBare;
-  const percent = (share: { init: number }) => `${(share.init * 100).toFixed(1)} %`;
+  const percent = (share: { init: number }) => `${share.init < 0 ? '' : '+'}${(share.init * 100).toFixed(1)} %`;
   const title =
     `Lambda cold start on node ${report.node} (medians of ${rounds}, from the bundle's import); init over the bare app's ` +
-    `(median of the rounds' ratios): library +${percent(library.memory)} (memory) and +${percent(library.dynamodb)} ` +
-    `(dynamodb), sample app +${percent(sampleApp.memory)} and +${percent(sampleApp.dynamodb)}`;
+    `(median of the rounds' ratios): library ${percent(library.memory)} (memory) and ${percent(library.dynamodb)} ` +
+    `(dynamodb), sample app ${percent(sampleApp.memory)} and ${percent(sampleApp.dynamodb)}`;
   const header = ['bundle', 'init ms', 'first event ms', 'init connections', 'RSS MB', 'bundle KiB'];
   const rows = report.rows.map((r) => [r.name, r.initMs, r.firstEventMs, r.maxInitConnections, r.rssMb, r.bundleKiB]);
   for (const line of tableLines(title, header, rows)) log(line);
