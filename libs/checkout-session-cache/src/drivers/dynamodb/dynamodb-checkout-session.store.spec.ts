@@ -15,6 +15,7 @@ import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-sess
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
 import { startDynamoDbLocal } from '../../../../../test/support/dynamodb-local.mjs';
+import { MAX_TRANSITION_TOKENS } from './dynamodb-checkout-session.items.js';
 import { backfillCheckoutSessionCountKeys, ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
 import { marshall } from '@aws-sdk/util-dynamodb';
 
@@ -369,6 +370,32 @@ describe('DynamoDB driver on DynamoDB Local', () => {
       contended.destroy();
     }
   });
+
+  it('keeps a session small and changeable through thousands of CONFIRMING ↔ CREATED flips', async () => {
+    const { module, cache, tableName } = await dynamo();
+    try {
+      const created = await cache.create({ eventId: 'flips', priceId: 'p', quantity: 1 }, { maxHeld: 1 });
+      const size = async () => {
+        const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: { id: { S: created.id } }, ConsistentRead: true }));
+        return { bytes: JSON.stringify(Item).length, tokens: Item!.transitionTokens!.L!.length, count: Number(Item!.transitionCount!.N) };
+      };
+      await cache.updateStatus(created.id, 'CONFIRMING');
+      const early = await size();
+      for (let i = 0; i < 1000; i++) {
+        await cache.updateStatus(created.id, 'CREATED');
+        await cache.updateStatus(created.id, 'CONFIRMING');
+      }
+      const late = await size();
+      expect(late.count).toBe(2001);
+      expect(late.tokens).toBe(MAX_TRANSITION_TOKENS);
+      // Eight tokens of 36 characters and a larger count: the item no longer grows with each change.
+      expect(late.bytes).toBeLessThan(early.bytes + MAX_TRANSITION_TOKENS * 60);
+      await expect(cache.updateStatus(created.id, 'COMPLETED')).resolves.toMatchObject({ status: 'COMPLETED' });
+      await expect(cache.held({ eventId: 'flips', priceId: 'p' })).resolves.toBe(0);
+    } finally {
+      await module.close();
+    }
+  }, 180_000);
 
   it('destroys the client it created on shutdown, but not one passed in options', async () => {
     const own = await dynamo();
