@@ -1,0 +1,175 @@
+import { jest } from '@jest/globals';
+import {
+  CheckoutSessionSoldOutError,
+  type CheckoutSession,
+  type CheckoutSessionCache,
+} from '../../libs/checkout-session-cache/src/index.js';
+import { bootProcesses, modelledTable } from '../support/conflict-model.harness.js';
+import type { DynamoDbConflictModel } from '../support/dynamodb-conflict-model.js';
+import { FaultProxy } from '../support/fault-proxy.js';
+
+jest.setTimeout(300_000);
+
+/** A seeded PRNG (mulberry32): the buyers' arrival order, replayable with its seed. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** What a crowd of buyers got: sessions created, refusals, and any other error (there must be none). */
+interface Tally {
+  sessions: CheckoutSession[];
+  soldOut: number;
+  errors: Error[];
+}
+
+/** `buyers` one-ticket creates at once, dealt round-robin over `caches` (processes), with `maxHeld`. */
+async function onSale(caches: CheckoutSessionCache[], buyers: number, input: { eventId: string; priceId: string }, maxHeld: number): Promise<Tally> {
+  const tally: Tally = { sessions: [], soldOut: 0, errors: [] };
+  await Promise.all(
+    Array.from({ length: buyers }, async (_, i) => {
+      try {
+        tally.sessions.push(await caches[i % caches.length]!.create({ ...input, quantity: 1 }, { maxHeld }));
+      } catch (error) {
+        if (error instanceof CheckoutSessionSoldOutError) tally.soldOut += 1;
+        else tally.errors.push(error as Error);
+      }
+    }),
+  );
+  return tally;
+}
+
+describe('a hot price through the conflict model (DynamoDB Local behind the documented conflict rules)', () => {
+  let model: DynamoDbConflictModel;
+  let tableName: string;
+
+  beforeAll(async () => {
+    ({ model, tableName } = await modelledTable());
+  });
+
+  afterAll(async () => {
+    await model?.stop();
+  });
+
+  it.each([1, 4])('sells exactly the stock to 400 buyers at once for 300 tickets of one price, in %i process(es), with no store error', async (processes) => {
+    const { caches, close } = await bootProcesses(processes, tableName, model.endpoint);
+    try {
+      model.resetStats();
+      const pair = { eventId: `on-sale-${processes}`, priceId: 'ga' };
+      const tally = await onSale(caches, 400, pair, 300);
+      expect(tally.errors.map((e) => e.message)).toEqual([]);
+      expect(tally.sessions).toHaveLength(300);
+      expect(tally.soldOut).toBe(100);
+      // Every process reads what the successful creates hold, no more (no create answered failed that landed).
+      for (const cache of caches) await expect(cache.held(pair)).resolves.toBe(300);
+      const { transactionsForwarded, transactionsCancelledForConflict } = model.stats;
+      // Group commit: far fewer transactions than creates.
+      expect(transactionsForwarded).toBeLessThan(100);
+      process.stdout.write(
+        `hot price, ${processes} process(es): 400 buyers for 300 tickets → 300 holds, 100 sold out, 0 errors; ` +
+          `${transactionsForwarded} transactions, ${transactionsCancelledForConflict} cancelled for conflicts\n`,
+      );
+      if (processes > 1) expect(transactionsCancelledForConflict).toBeGreaterThan(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('refuses nothing and leaves nothing held under create-then-end churn on one price with a limit that is never short', async () => {
+    const { caches, close } = await bootProcesses(2, tableName, model.endpoint);
+    try {
+      const pair = { eventId: 'churn', priceId: 'ga' };
+      const buyers = 60;
+      const random = prng(17);
+      const plans = Array.from({ length: buyers }, () => Array.from({ length: 5 }, () => Math.floor(random() * 3)));
+      const errors: Error[] = [];
+      let created = 0;
+      await Promise.all(
+        plans.map(async (plan, b) => {
+          const cache = caches[b % caches.length]!;
+          for (const end of plan) {
+            try {
+              // Each buyer holds at most its 2 tickets at a time: maxHeld = 2 × buyers is never short.
+              const session = await cache.create({ ...pair, quantity: 2 }, { maxHeld: 2 * buyers });
+              created += 1;
+              if (end === 0) await cache.updateStatus(session.id, 'CANCELLED');
+              else if (end === 1) {
+                await cache.updateStatus(session.id, 'CONFIRMING');
+                await cache.updateStatus(session.id, 'COMPLETED');
+              } else await cache.deleteById(session.id);
+            } catch (error) {
+              errors.push(error as Error);
+            }
+          }
+        }),
+      );
+      expect(errors.map((e) => e.message)).toEqual([]);
+      expect(created).toBe(buyers * 5);
+      await expect(caches[0]!.held(pair)).resolves.toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('lets a member whose own condition fails (a replayed key) go without failing the others of its transaction', async () => {
+    const { caches, close } = await bootProcesses(1, tableName, model.endpoint);
+    try {
+      const [cache] = caches as [CheckoutSessionCache];
+      const pair = { eventId: 'replay-in-batch', priceId: 'ga' };
+      const first = await cache.create({ ...pair, quantity: 1 }, { idempotencyKey: 'replayed-key', maxHeld: 10 });
+      model.resetStats();
+      // Made together, so they share a transaction: the replay's key record fails its condition, the others land.
+      const [replay, ...others] = await Promise.all([
+        cache.create({ ...pair, quantity: 1 }, { idempotencyKey: 'replayed-key', maxHeld: 10 }),
+        ...Array.from({ length: 5 }, (_, i) => cache.create({ ...pair, quantity: 1 }, { idempotencyKey: `fresh-${i}`, maxHeld: 10 })),
+      ]);
+      expect(replay!.id).toBe(first.id);
+      expect(new Set(others.map((s) => s.id)).size).toBe(5);
+      await expect(cache.held(pair)).resolves.toBe(6);
+      // One transaction refused for the replay's condition, one that landed the five (and any conflicts in between).
+      expect(model.stats.transactionsForwarded).toBe(2);
+    } finally {
+      await close();
+    }
+  });
+
+  it('holds exactly once per create when responses of landed transactions are lost, and releases exactly once', async () => {
+    const proxy = await new FaultProxy('127.0.0.1', Number(new URL(model.endpoint).port), prng(29)).start();
+    const { caches, close } = await bootProcesses(2, tableName, proxy.endpoint, { maxAttempts: 3, requestTimeoutMs: 2000 });
+    try {
+      const pair = { eventId: 'lost-responses', priceId: 'ga' };
+      proxy.set({ kind: 'lose-response' }, 0.25);
+      const tally: Tally = { sessions: [], soldOut: 0, errors: [] };
+      await Promise.all(
+        Array.from({ length: 150 }, async (_, i) => {
+          const create = () => caches[i % 2]!.create({ ...pair, quantity: 1 }, { idempotencyKey: `buyer-${i}`, maxHeld: 100 });
+          try {
+            tally.sessions.push(await create());
+          } catch (error) {
+            if (error instanceof CheckoutSessionSoldOutError) tally.soldOut += 1;
+            else tally.errors.push(error as Error);
+          }
+        }),
+      );
+      expect(tally.errors.map((e) => e.message)).toEqual([]);
+      expect(tally.sessions).toHaveLength(100);
+      expect(tally.soldOut).toBe(50);
+      expect(proxy.injected['lose-response']).toBeGreaterThan(0);
+      await expect(caches[0]!.held(pair)).resolves.toBe(100);
+      // End them all through the same faults, half cancelled, half deleted, from both processes at once.
+      const ended = await Promise.allSettled(
+        tally.sessions.map((s, i) => (i % 2 ? caches[i % 2]!.deleteById(s.id) : caches[i % 2]!.updateStatus(s.id, 'CANCELLED'))),
+      );
+      expect(ended.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason))).toEqual([]);
+      proxy.set({ kind: 'none' });
+      await expect(caches[1]!.held(pair)).resolves.toBe(0);
+    } finally {
+      await close();
+      await proxy.stop();
+    }
+  });
+});
