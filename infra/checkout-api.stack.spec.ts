@@ -157,6 +157,21 @@ describe('CheckoutSessionsTable', () => {
     ]);
   });
 
+  it('pre-warms the table and every index when given a warm throughput, and leaves DynamoDB\'s default otherwise', () => {
+    const tableOf = (warmThroughput?: { writeUnitsPerSecond: number; readUnitsPerSecond: number }) => {
+      const stack = new Stack(new App(), 'Warm');
+      new CheckoutSessionsTable(stack, 'Sessions', { warmThroughput });
+      return Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'))[0]!.Properties;
+    };
+    const warm = { writeUnitsPerSecond: 40_000, readUnitsPerSecond: 12_000 };
+    const warmed = tableOf(warm);
+    expect(warmed.WarmThroughput).toEqual({ WriteUnitsPerSecond: 40_000, ReadUnitsPerSecond: 12_000 });
+    for (const index of warmed.GlobalSecondaryIndexes as { WarmThroughput: unknown }[]) expect(index.WarmThroughput).toEqual(warmed.WarmThroughput);
+    const plain = tableOf();
+    expect(plain).not.toHaveProperty('WarmThroughput');
+    for (const index of plain.GlobalSecondaryIndexes as object[]) expect(index).not.toHaveProperty('WarmThroughput');
+  });
+
   it('keeps the previous layout\'s count index during an upgrade when asked, and only then', () => {
     const indexesOf = (retainPreviousCountIndex: boolean) => {
       const stack = new Stack(new App(), 'Upgrade');

@@ -30,6 +30,12 @@ export interface CheckoutSessionsTableProps {
    * then deploy with `false` to delete it (CloudFormation adds or deletes one index per update). Default: false.
    */
   readonly retainPreviousCountIndex?: boolean;
+  /**
+   * Throughput the table and each of its indexes can take at once, pre-warmed before an on-sale (CloudFormation
+   * `WarmThroughput`): a new on-demand table starts at 4,000 write units/s and may throttle above twice its previous
+   * peak (docs/holds.md). Default: none, DynamoDB's own.
+   */
+  readonly warmThroughput?: { readonly writeUnitsPerSecond?: number; readonly readUnitsPerSecond?: number };
 }
 
 /**
@@ -67,9 +73,12 @@ export class CheckoutSessionsTable extends Construct {
         indexName: index.IndexName!,
         keySchema: index.KeySchema!.map((key) => ({ attributeName: key.AttributeName!, keyType: key.KeyType! })),
         projection: { projectionType: index.Projection?.ProjectionType, nonKeyAttributes: index.Projection?.NonKeyAttributes },
+        // Every create writes one index entry: an index that lags throttles the table, so it is warmed alike.
+        ...(props.warmThroughput && { warmThroughput: props.warmThroughput }),
       })),
       timeToLiveSpecification: { attributeName: layout.ttlAttribute, enabled: true },
       sseSpecification: { sseEnabled: true },
+      ...(props.warmThroughput && { warmThroughput: props.warmThroughput }),
     });
     this.table.applyRemovalPolicy(props.removalPolicy ?? RemovalPolicy.RETAIN);
     this.tableArn = this.table.attrArn;
