@@ -40,8 +40,9 @@ const FAULT_PROBABILITY = 0.35;
 const WORKERS = 6;
 const OPERATIONS_PER_WORKER = 60;
 
-describe('nothing acknowledged is lost under a mixed load with injected faults', () => {
-  const suite = faultedCacheSuite();
+describe('nothing acknowledged is lost under a mixed load with injected faults, through the conflict model', () => {
+  // Fault proxy → conflict model → DynamoDB Local: the faults of the network and the races of a real table at once.
+  const suite = faultedCacheSuite(true);
 
   it('checks a recorded history of creates, reads, status changes and deletes against the store', async () => {
     const seed = Number(process.env.HISTORY_SEED ?? Date.now() % 1_000_000);

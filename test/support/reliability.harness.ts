@@ -7,6 +7,8 @@ import {
   type CheckoutSessionCacheModuleOptions,
 } from '../../libs/checkout-session-cache/src/index.js';
 import { bootCache, directClient } from './checkout-session-cache.harness.js';
+import { DEFAULT_WINDOW_MS } from './conflict-model.harness.js';
+import { DynamoDbConflictModel } from './dynamodb-conflict-model.js';
 import { FaultProxy } from './fault-proxy.js';
 
 /** Settings of the faulted clients: short timeouts keep the suite fast, the bound below follows from them. */
@@ -26,8 +28,13 @@ export function dynamoDbLocalAddress(): { host: string; port: number } {
   return { host: url.hostname, port: Number(url.port) };
 }
 
-/** A fresh table on DynamoDB Local and a fault proxy in front of it; module options that go through the proxy. */
-export async function faultedTable(): Promise<{ proxy: FaultProxy; tableName: string; options: CheckoutSessionCacheModuleOptions }> {
+/**
+ * A fresh table on DynamoDB Local and a fault proxy in front of it — or in front of a conflict model in front of it,
+ * `throughModel` — and module options that go through the proxy.
+ */
+export async function faultedTable(
+  throughModel = false,
+): Promise<{ proxy: FaultProxy; tableName: string; options: CheckoutSessionCacheModuleOptions; model?: DynamoDbConflictModel }> {
   const tableName = `rel-${randomUUID()}`;
   const direct = directClient();
   try {
@@ -35,26 +42,29 @@ export async function faultedTable(): Promise<{ proxy: FaultProxy; tableName: st
   } finally {
     direct.destroy();
   }
-  const { host, port } = dynamoDbLocalAddress();
+  const model = throughModel ? await new DynamoDbConflictModel({ target: process.env.DYNAMODB_ENDPOINT!, windowMs: DEFAULT_WINDOW_MS }).start() : undefined;
+  const { host, port } = model ? { host: '127.0.0.1', port: Number(new URL(model.endpoint).port) } : dynamoDbLocalAddress();
   const proxy = await new FaultProxy(host, port).start();
-  return { proxy, tableName, options: { driver: 'dynamodb', endpoint: proxy.endpoint, tableName, ...FAULT_SETTINGS } };
+  return { proxy, tableName, options: { driver: 'dynamodb', endpoint: proxy.endpoint, tableName, ...FAULT_SETTINGS }, model };
 }
 
 /**
- * For a suite: before all its tests, a fresh table behind a fault proxy and the module booted through it; after all,
- * both closed. Read `proxy` and `cache` inside the tests.
+ * For a suite: before all its tests, a fresh table behind a fault proxy (and the conflict model, `throughModel`) and the
+ * module booted through it; after all, everything closed. Read `proxy` and `cache` inside the tests.
  */
-export function faultedCacheSuite(): { readonly proxy: FaultProxy; readonly cache: CheckoutSessionCache } {
+export function faultedCacheSuite(throughModel = false): { readonly proxy: FaultProxy; readonly cache: CheckoutSessionCache } {
   let proxy: FaultProxy | undefined;
+  let model: DynamoDbConflictModel | undefined;
   let booted: { module: TestingModule; cache: CheckoutSessionCache } | undefined;
   beforeAll(async () => {
-    const table = await faultedTable();
-    proxy = table.proxy;
+    const table = await faultedTable(throughModel);
+    ({ proxy, model } = table);
     booted = await bootCache(table.options);
   });
   afterAll(async () => {
     await booted?.module.close();
     await proxy?.stop();
+    await model?.stop();
   });
   return {
     get proxy() {
