@@ -112,15 +112,27 @@ describe('HoldLedgerBatcher', () => {
     expect(sent.map((input) => input.TransactItems!.length)).toEqual([100, 100, 43]);
   });
 
-  it('when the ledger condition fails: members that fit go again, one that fits only after those waits, the others are refused', async () => {
-    // held 7 of maxHeld 10: a (2) fits, b (2) fits alone but not after a, c (4) fits in no order.
-    const { batcher, sent, ids } = scripted([cancelled([ledgerFailed(7), { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]), undefined, cancelled([ledgerFailed(9), { Code: 'None' }])]);
+  it('when the ledger condition fails: members that fit go again, the others wait for the next transaction, refused in call order', async () => {
+    // held 7 of maxHeld 10: a (2) fits; b (2) fits alone but not after a; c (4) fits in no order, but is decided
+    // after b, as one by one.
+    const { batcher, sent, ids } = scripted([
+      cancelled([ledgerFailed(7), { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]),
+      undefined,
+      cancelled([ledgerFailed(9), { Code: 'None' }, { Code: 'None' }]),
+    ]);
     const [a, b, c] = await Promise.all(submitAll(batcher, [create('a', 2, 10), create('b', 2, 10), create('c', 4, 10)]));
     expect(a).toEqual({ outcome: 'applied' });
-    expect(c).toEqual({ outcome: 'soldOut', available: 3 });
-    // b is decided afresh once a landed: then only 1 is free.
+    // Decided afresh once a landed: then only 1 is free.
     expect(b).toEqual({ outcome: 'soldOut', available: 1 });
-    expect(sent.map(ids)).toEqual([['a', 'b', 'c'], ['a'], ['b']]);
+    expect(c).toEqual({ outcome: 'soldOut', available: 1 });
+    expect(sent.map(ids)).toEqual([['a', 'b', 'c'], ['a'], ['b', 'c']]);
+  });
+
+  it('refuses at once the creates that fit in no order when none before them waits', async () => {
+    const { batcher, sent } = scripted([cancelled([ledgerFailed(9), { Code: 'None' }, { Code: 'None' }])]);
+    const outcomes = await Promise.all(submitAll(batcher, [create('a', 4, 10), create('b', 1, 10)]));
+    expect(outcomes).toEqual([{ outcome: 'soldOut', available: 1 }, { outcome: 'applied' }]);
+    expect(sent).toHaveLength(2);
   });
 
   it('does not refuse a create that a release of the same transaction makes room for, and releases ended buckets in the write', async () => {

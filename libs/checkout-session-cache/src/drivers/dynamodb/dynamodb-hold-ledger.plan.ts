@@ -47,7 +47,8 @@ export function ledgerChange(entries: readonly LedgerEntry[], ended: readonly (r
  * Reads the ledger DynamoDB returned with a transaction's failed ledger condition: which ended buckets to release in
  * the next write, and a verdict per entry (in the given order). A create is refused only when it does not fit even
  * with every release of the batch (so only in a state that existed: before those releases); one that fits on its own
- * but not after the creates ahead of it waits for the next transaction instead, since those may yet fail.
+ * but not after the creates ahead of it waits for the next transaction instead, since those may yet fail, and so does
+ * every create after it: creates are decided in the order they were made, as the memory driver decides them.
  */
 export function replanLedger(
   ledger: HoldLedger,
@@ -61,14 +62,17 @@ export function replanLedger(
   const releasable = (entry: LedgerEntry) => ledger.buckets.has(entry.bucket) && !endedSet.has(entry.bucket);
   const released = entries.reduce((sum, entry) => sum + (entry.delta < 0 && releasable(entry) ? entry.delta : 0), 0);
   let running = live + released;
+  // Creates are decided in call order: once one waits, every create after it waits too.
+  let waiting = false;
   const verdicts = entries.map((entry): LedgerVerdict => {
     if (entry.delta < 0) return releasable(entry) ? { verdict: 'go' } : { verdict: 'bucketReleased' };
-    if (entry.maxHeld === undefined) {
-      running += entry.delta;
-      return { verdict: 'go' };
+    if (entry.maxHeld !== undefined && live + released + entry.delta > entry.maxHeld && !waiting) {
+      return { verdict: 'soldOut', available: Math.max(0, entry.maxHeld - live) };
     }
-    if (live + released + entry.delta > entry.maxHeld) return { verdict: 'soldOut', available: Math.max(0, entry.maxHeld - live) };
-    if (running + entry.delta > entry.maxHeld) return { verdict: 'defer' };
+    if (waiting || (entry.maxHeld !== undefined && running + entry.delta > entry.maxHeld)) {
+      waiting = true;
+      return { verdict: 'defer' };
+    }
     running += entry.delta;
     return { verdict: 'go' };
   });
