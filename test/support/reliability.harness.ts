@@ -22,6 +22,12 @@ export const FAILURE_BOUND_MS =
   FAULT_SETTINGS.maxAttempts * 2 * FAULT_SETTINGS.requestTimeoutMs +
   Array.from({ length: FAULT_SETTINGS.maxAttempts - 1 }, (_, i) => 500 * 2 ** i).reduce((a, b) => a + b, 0);
 
+/**
+ * The documented worst case of a write whose outcome stays unknown: the call's bound, then resends of the identical
+ * request until DynamoDB answers, for at most `maxAttempts × requestTimeoutMs` (docs/retries-and-timeouts.md).
+ */
+export const WRITE_FAILURE_BOUND_MS = FAILURE_BOUND_MS + FAULT_SETTINGS.maxAttempts * FAULT_SETTINGS.requestTimeoutMs;
+
 /** DynamoDB Local's address from the Jest global setup, as host and port. */
 export function dynamoDbLocalAddress(): { host: string; port: number } {
   const url = new URL(process.env.DYNAMODB_ENDPOINT!);
