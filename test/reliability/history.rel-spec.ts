@@ -9,18 +9,9 @@ import { settled } from '../support/checkout-session-cache.harness.js';
 import type { Fault } from '../support/fault-proxy.js';
 import { SessionModel } from '../support/history-model.js';
 import { faultedCacheSuite } from '../support/reliability.harness.js';
+import { prng } from '../support/seeded-random.js';
 
 jest.setTimeout(180_000);
-
-/** A small seeded PRNG (mulberry32), so a failing history can be replayed with its seed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const FAULT_MIX: Fault[] = [
   { kind: 'reset' },

@@ -9,20 +9,11 @@ import {
 import { bootProcesses, modelledTable } from '../support/conflict-model.harness.js';
 import { DynamoDbConflictModel } from '../support/dynamodb-conflict-model.js';
 import { FaultProxy } from '../support/fault-proxy.js';
+import { prng } from '../support/seeded-random.js';
 import { RequestGate } from '../support/request-gate.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 jest.setTimeout(300_000);
-
-/** A seeded PRNG (mulberry32): the buyers' arrival order, replayable with its seed. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** What a crowd of buyers got: sessions created, refusals, and any other error (there must be none). */
 interface Tally {

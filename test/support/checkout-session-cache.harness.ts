@@ -7,6 +7,7 @@ import {
   CHECKOUT_SESSION_CACHE,
   CheckoutSessionCacheModule,
   createCheckoutSessionDynamoDbClient,
+  ensureCheckoutSessionTable,
   type CheckoutSessionCache,
   type CheckoutSessionCacheDriver,
   type CheckoutSessionCacheModuleOptions,
@@ -32,6 +33,17 @@ export const DRIVERS: CheckoutSessionCacheDriver[] = ['memory', 'dynamodb'];
 /** A client straight to DynamoDB Local (or `endpoint`), for provisioning and for reading what the driver stored. */
 export function directClient(endpoint = process.env.DYNAMODB_ENDPOINT): DynamoDBClient {
   return createCheckoutSessionDynamoDbClient({ endpoint, region: process.env.AWS_REGION, maxAttempts: 3, requestTimeoutMs: 5000 });
+}
+
+/** Creates the table `tableName` on DynamoDB Local (or DYNAMODB_ENDPOINT) as `table:create` does, and returns its name. */
+export async function provisionTable(tableName: string): Promise<string> {
+  const direct = directClient();
+  try {
+    await ensureCheckoutSessionTable(direct, tableName);
+  } finally {
+    direct.destroy();
+  }
+  return tableName;
 }
 
 /** A unique DynamoDB table name for one suite. */

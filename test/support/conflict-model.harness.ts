@@ -1,7 +1,7 @@
 import type { TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { ensureCheckoutSessionTable, type CheckoutSessionCache, type CheckoutSessionCacheModuleOptions } from '../../libs/checkout-session-cache/src/index.js';
-import { bootCache, directClient } from './checkout-session-cache.harness.js';
+import type { CheckoutSessionCache, CheckoutSessionCacheModuleOptions } from '../../libs/checkout-session-cache/src/index.js';
+import { bootCache, provisionTable } from './checkout-session-cache.harness.js';
 import { DynamoDbConflictModel } from './dynamodb-conflict-model.js';
 
 /** The window (ms) an item stays busy after DynamoDB Local answered, unless a test sweeps it (docs/holds.md says why 8). */
@@ -9,13 +9,7 @@ export const DEFAULT_WINDOW_MS = 8;
 
 /** A fresh table on DynamoDB Local and a conflict model in front of it. */
 export async function modelledTable(windowMs = DEFAULT_WINDOW_MS): Promise<{ model: DynamoDbConflictModel; tableName: string }> {
-  const tableName = `model-${randomUUID()}`;
-  const direct = directClient();
-  try {
-    await ensureCheckoutSessionTable(direct, tableName);
-  } finally {
-    direct.destroy();
-  }
+  const tableName = await provisionTable(`model-${randomUUID()}`);
   const model = await new DynamoDbConflictModel({ target: process.env.DYNAMODB_ENDPOINT!, windowMs }).start();
   return { model, tableName };
 }

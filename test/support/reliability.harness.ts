@@ -2,11 +2,10 @@ import { afterAll, beforeAll } from '@jest/globals';
 import type { TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import {
-  ensureCheckoutSessionTable,
   type CheckoutSessionCache,
   type CheckoutSessionCacheModuleOptions,
 } from '../../libs/checkout-session-cache/src/index.js';
-import { bootCache, directClient } from './checkout-session-cache.harness.js';
+import { bootCache, provisionTable } from './checkout-session-cache.harness.js';
 import { DEFAULT_WINDOW_MS } from './conflict-model.harness.js';
 import { DynamoDbConflictModel } from './dynamodb-conflict-model.js';
 import { FaultProxy } from './fault-proxy.js';
@@ -41,13 +40,7 @@ export function dynamoDbLocalAddress(): { host: string; port: number } {
 export async function faultedTable(
   throughModel = false,
 ): Promise<{ proxy: FaultProxy; tableName: string; options: CheckoutSessionCacheModuleOptions; model?: DynamoDbConflictModel }> {
-  const tableName = `rel-${randomUUID()}`;
-  const direct = directClient();
-  try {
-    await ensureCheckoutSessionTable(direct, tableName);
-  } finally {
-    direct.destroy();
-  }
+  const tableName = await provisionTable(`rel-${randomUUID()}`);
   const model = throughModel ? await new DynamoDbConflictModel({ target: process.env.DYNAMODB_ENDPOINT!, windowMs: DEFAULT_WINDOW_MS }).start() : undefined;
   const { host, port } = model ? { host: '127.0.0.1', port: Number(new URL(model.endpoint).port) } : dynamoDbLocalAddress();
   const proxy = await new FaultProxy(host, port).start();
