@@ -123,11 +123,11 @@ describe('nothing acknowledged is lost under a mixed load with injected faults, 
     // Faults off: finish what was left in doubt, the way a client would (retry creates with their key, re-read).
     for (const { idempotencyKey, quantity } of pendingCreates) {
       const w = Number(/^w(\d+)/.exec(idempotencyKey)![1]);
-      const session = await suite.cache.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey });
+      const session = await suite.verifier.create({ eventId, priceId: `p${w % 2}`, quantity }, { idempotencyKey });
       priceOf.set(session.id, session.priceId);
       models.push(new SessionModel(session.id, quantity));
     }
-    for (const model of models) model.read((await suite.cache.getById(model.id))?.status ?? null);
+    for (const model of models) model.read((await suite.verifier.getById(model.id))?.status ?? null);
 
     const violations = models.flatMap((m) => m.violations);
     expect(violations).toEqual([]);
@@ -135,11 +135,11 @@ describe('nothing acknowledged is lost under a mixed load with injected faults, 
     // Exactly one session per key: a create that failed but landed was replayed, not duplicated.
     expect(new Set(models.map((m) => m.id)).size).toBe(models.length);
     const expected = { sessions: live.length, quantity: live.reduce((sum, m) => sum + m.quantity, 0) };
-    expect(await settled(() => suite.cache.count({ eventId }), expected)).toEqual(expected);
+    expect(await settled(() => suite.verifier.count({ eventId }), expected)).toEqual(expected);
     // Each price's ledger holds exactly what its CREATED and CONFIRMING sessions hold: no release lost or doubled.
     for (const priceId of ['p0', 'p1']) {
       const holding = live.filter((m) => priceOf.get(m.id) === priceId && (m.possible.has('CREATED') || m.possible.has('CONFIRMING')));
-      await expect(suite.cache.held({ eventId, priceId })).resolves.toBe(holding.reduce((sum, m) => sum + m.quantity, 0));
+      await expect(suite.verifier.held({ eventId, priceId })).resolves.toBe(holding.reduce((sum, m) => sum + m.quantity, 0));
     }
 
     const injected = Object.values(suite.proxy.injected).reduce((a, b) => a + b, 0);

@@ -49,19 +49,28 @@ export async function faultedTable(
 
 /**
  * For a suite: before all its tests, a fresh table behind a fault proxy (and the conflict model, `throughModel`) and the
- * module booted through it; after all, everything closed. Read `proxy` and `cache` inside the tests.
+ * module booted through it, plus a `verifier` module straight on DynamoDB Local with generous timeouts, for the checks
+ * made once the faults are off (a check must never fail because a loaded machine answered slowly); after all,
+ * everything closed. Read `proxy`, `cache` and `verifier` inside the tests.
  */
-export function faultedCacheSuite(throughModel = false): { readonly proxy: FaultProxy; readonly cache: CheckoutSessionCache } {
+export function faultedCacheSuite(throughModel = false): {
+  readonly proxy: FaultProxy;
+  readonly cache: CheckoutSessionCache;
+  readonly verifier: CheckoutSessionCache;
+} {
   let proxy: FaultProxy | undefined;
   let model: DynamoDbConflictModel | undefined;
   let booted: { module: TestingModule; cache: CheckoutSessionCache } | undefined;
+  let verifier: { module: TestingModule; cache: CheckoutSessionCache } | undefined;
   beforeAll(async () => {
     const table = await faultedTable(throughModel);
     ({ proxy, model } = table);
     booted = await bootCache(table.options);
+    verifier = await bootCache({ driver: 'dynamodb', endpoint: process.env.DYNAMODB_ENDPOINT, tableName: table.tableName, verifyTableOnStartup: false, requestTimeoutMs: 10_000 });
   });
   afterAll(async () => {
     await booted?.module.close();
+    await verifier?.module.close();
     await proxy?.stop();
     await model?.stop();
   });
@@ -71,6 +80,9 @@ export function faultedCacheSuite(throughModel = false): { readonly proxy: Fault
     },
     get cache() {
       return booted!.cache;
+    },
+    get verifier() {
+      return verifier!.cache;
     },
   };
 }
