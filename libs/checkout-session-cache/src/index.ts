@@ -33,4 +33,5 @@ export * from './errors/checkout-session-validation.error.js';
 export type * from './interfaces/checkout-session-cache-options.interface.js';
 export type * from './interfaces/checkout-session-cache.interface.js';
 export type * from './interfaces/checkout-session-clock.interface.js';
+export type * from './interfaces/checkout-session-store.interface.js';
 export type * from './interfaces/checkout-session.interface.js';
