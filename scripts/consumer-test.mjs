@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const library = join(root, 'libs/checkout-session-cache');
@@ -36,7 +36,7 @@ function run(command, args, options = {}) {
   return result.stdout;
 }
 
-/** @type {import('../test/support/dynamodb-local.mjs').DynamoDbLocal | undefined} */
+/** @type {import('./dynamodb-local.launcher.mjs').DynamoDbLocal | undefined} */
 let local;
 try {
   process.stdout.write(`consumer test in ${work}\n`);
