@@ -44,7 +44,7 @@ export default {
       ...common,
       displayName: 'unit',
       // No DynamoDB Local and no network: `npm run test:unit` runs in seconds.
-      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/infra/**/*.spec.ts', '<rootDir>/test/custom-store/**/*.spec.ts'],
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/infra/**/*.spec.ts', '<rootDir>/test/custom-store/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/libs/checkout-session-cache/src/drivers/dynamodb/'],
     },
     { ...withDynamoDbLocal, displayName: 'integration', testMatch: [DYNAMODB_DRIVER_SPECS] },
