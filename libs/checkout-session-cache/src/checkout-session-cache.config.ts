@@ -7,8 +7,8 @@ import {
   DEFAULT_SWEEP_INTERVAL_MS,
   DEFAULT_TABLE_NAME,
   DEFAULT_TTL_HOURS,
-} from './checkout-session-cache.constants.js';
-import { formatIssues, IN_ENGLISH } from './checkout-session-cache.schemas.js';
+} from './checkout-session-cache.defaults.js';
+import { formatIssues, IN_ENGLISH } from './checkout-session-cache.parsing.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
 import type {
   CheckoutSessionCacheDriver,

@@ -7,7 +7,7 @@ import {
   CHECKOUT_SESSION_CACHE,
   CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
   CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
-} from './checkout-session-cache.constants.js';
+} from './checkout-session-cache.tokens.js';
 import { CheckoutSessionCacheModule } from './checkout-session-cache.module.js';
 import type { ResolvedCheckoutSessionCacheOptions } from './interfaces/checkout-session-cache-options.interface.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';

@@ -4,7 +4,7 @@ import {
   CHECKOUT_SESSION_CACHE,
   CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
   CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
-} from './checkout-session-cache.constants.js';
+} from './checkout-session-cache.tokens.js';
 import {
   CHECKOUT_SESSION_CACHE_ASYNC_OPTIONS_TYPE,
   CHECKOUT_SESSION_CACHE_OPTIONS_TYPE,

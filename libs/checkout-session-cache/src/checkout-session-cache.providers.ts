@@ -5,7 +5,7 @@ import {
   CHECKOUT_SESSION_CACHE,
   CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
   CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
-} from './checkout-session-cache.constants.js';
+} from './checkout-session-cache.tokens.js';
 import { CHECKOUT_SESSION_CACHE_MODULE_OPTIONS } from './checkout-session-cache.module-definition.js';
 import { CheckoutSessionCacheService } from './checkout-session-cache.service.js';
 import { createCheckoutSessionDynamoDbClient, LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';

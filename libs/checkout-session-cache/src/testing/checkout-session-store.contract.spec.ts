@@ -1,4 +1,4 @@
-import { DEFAULT_SWEEP_INTERVAL_MS } from '../checkout-session-cache.constants.js';
+import { DEFAULT_SWEEP_INTERVAL_MS } from '../checkout-session-cache.defaults.js';
 import { MemoryCheckoutSessionStore } from '../drivers/memory/memory-checkout-session.store.js';
 import { describeCheckoutSessionStoreContract } from './checkout-session-store.contract.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from '../checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from '../checkout-session-cache.state-machine.js';
 import { CheckoutSessionCacheService } from '../checkout-session-cache.service.js';
 import { CheckoutSessionConflictError } from '../errors/checkout-session-conflict.error.js';
 import { CheckoutSessionIdempotencyKeyReusedError } from '../errors/checkout-session-idempotency-key-reused.error.js';

@@ -4,9 +4,9 @@ import { faultedTable } from '../../../../../test/support/reliability.harness.js
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
-import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT } from '../../checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT } from '../../checkout-session-cache.tokens.js';
 import { CHECKOUT_SESSION_CACHE_PROBE_CLIENT } from '../../checkout-session-cache.providers.js';
-import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
+import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.provisioning.js';
 import type { LazyDynamoDbClient } from './dynamodb-client.factory.js';
 
 /** A client to DynamoDB Local that records the name of every command sent through it. */
