@@ -18,19 +18,37 @@ const common = {
   moduleNameMapper: {
     '^@ticketoffice/checkout-session-cache$': '<rootDir>/libs/checkout-session-cache/src/index.ts',
     '^@ticketoffice/checkout-session-cache/health$': '<rootDir>/libs/checkout-session-cache/src/health/index.ts',
+    '^@ticketoffice/checkout-session-cache/testing$': '<rootDir>/libs/checkout-session-cache/src/testing/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };
 
-export default {
-  // DynamoDB Local on a shared 2-core machine: table and index creation can take seconds under load.
-  testTimeout: 30_000,
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
+/** Suites that need DynamoDB Local get it from the global setup, which Jest runs only when one of them is selected. */
+const withDynamoDbLocal = {
+  ...common,
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  // Jest's timeout above DynamoDB Local's start wait, which some suites run in a test or a hook.
+  setupFilesAfterEnv: ['<rootDir>/test/support/dynamodb-local-timeout.setup.mjs'],
+};
+
+/** The DynamoDB driver's specs: they need DynamoDB Local. */
+const DYNAMODB_DRIVER_SPECS = '<rootDir>/libs/checkout-session-cache/src/drivers/dynamodb/**/*.spec.ts';
+
+export default {
+  // Per test and hook, unless the project's setup raises it: a loaded 2-core machine is slow, but never this slow.
+  testTimeout: 30_000,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.mjs'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/infra/**/*.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
-    { ...common, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'] },
+    {
+      ...common,
+      displayName: 'unit',
+      // No DynamoDB Local and no network: `npm run test:unit` runs in seconds.
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/infra/**/*.spec.ts', '<rootDir>/test/custom-store/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/libs/checkout-session-cache/src/drivers/dynamodb/'],
+    },
+    { ...withDynamoDbLocal, displayName: 'integration', testMatch: [DYNAMODB_DRIVER_SPECS] },
+    { ...withDynamoDbLocal, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    { ...withDynamoDbLocal, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'] },
   ],
 };

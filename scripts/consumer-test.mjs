@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const library = join(root, 'libs/checkout-session-cache');
@@ -36,7 +36,7 @@ function run(command, args, options = {}) {
   return result.stdout;
 }
 
-/** @type {import('../test/support/dynamodb-local.mjs').DynamoDbLocal | undefined} */
+/** @type {import('./dynamodb-local.launcher.mjs').DynamoDbLocal | undefined} */
 let local;
 try {
   process.stdout.write(`consumer test in ${work}\n`);
@@ -50,11 +50,28 @@ try {
       assert.match(file, /^(dist\/.+\.(js|d\.ts)|package\.json|README\.md)$/, `unexpected file in the tarball: ${file}`);
       assert.doesNotMatch(file, /\.spec\.|\.map$|\.env|secret|\.pem$|\.key$/i, `file that must not ship: ${file}`);
     }
-    for (const entry of ['dist/index.js', 'dist/index.d.ts', 'dist/health/index.js', 'dist/health/index.d.ts']) assert.ok(files.includes(entry), `missing ${entry}`);
+    const entries = ['dist/index.js', 'dist/index.d.ts', 'dist/health/index.js', 'dist/health/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts'];
+    for (const entry of entries) assert.ok(files.includes(entry), `missing ${entry}`);
     const manifest = JSON.parse(readFileSync(join(library, 'package.json'), 'utf8'));
     assert.equal(manifest.type, 'module');
-    assert.deepEqual(Object.keys(manifest.exports), ['.', './health', './package.json']);
+    assert.deepEqual(Object.keys(manifest.exports), ['.', './health', './testing', './package.json']);
+    assert.equal(manifest.peerDependenciesMeta?.['@jest/globals']?.optional, true, '@jest/globals is an optional peer');
     assert.ok(manifest.engines?.node, 'engines.node is set');
+  });
+
+  step('the main and ./health entries never load the Jest conformance kit of ./testing', () => {
+    const dist = join(library, 'dist');
+    const seen = new Set();
+    const visit = (/** @type {string} */ file) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = readFileSync(file, 'utf8');
+      assert.doesNotMatch(code, /@jest\/globals/, `${file} imports @jest/globals`);
+      for (const [, specifier] of code.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) visit(resolve(file, '..', specifier));
+    };
+    for (const entry of ['index.js', 'health/index.js']) visit(join(dist, entry));
+    for (const file of seen) assert.ok(!file.startsWith(join(dist, 'testing')), `an app entry loads ${file}`);
+    assert.ok(seen.size > 10, `the walk followed the imports (${seen.size} files)`);
   });
 
   // A fresh app, scaffolded as `nest new` does (ESM), then trimmed to what this check needs to compile and run.

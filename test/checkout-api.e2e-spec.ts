@@ -1,8 +1,8 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { appEnv, createTestApp, expectHttpCount } from './support/checkout-api.harness.js';
-import { DRIVERS } from './support/checkout-session-cache.harness.js';
+import { appEnv, CapturingLogger, createTestApp, expectHttpCount } from './support/checkout-api.harness.js';
+import { DRIVERS, ManualClock } from './support/checkout-session-cache.harness.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -159,11 +159,12 @@ describe.each(DRIVERS)('checkout-api over HTTP (%s driver)', (driver) => {
   });
 });
 
-describe.each(DRIVERS)('checkout-api expiry with CHECKOUT_SESSION_TTL_HOURS=0.0005 (%s driver)', (driver) => {
+describe.each(DRIVERS)('checkout-api expiry with CHECKOUT_SESSION_TTL_HOURS=0.5 and a hand-moved clock (%s driver)', (driver) => {
   let app: NestExpressApplication;
+  const clock = new ManualClock();
 
   beforeAll(async () => {
-    app = await createTestApp(appEnv(driver, { CHECKOUT_SESSION_TTL_HOURS: '0.0005' }));
+    app = await createTestApp(appEnv(driver, { CHECKOUT_SESSION_TTL_HOURS: '0.5' }), false, clock);
   });
 
   afterAll(async () => {
@@ -175,9 +176,12 @@ describe.each(DRIVERS)('checkout-api expiry with CHECKOUT_SESSION_TTL_HOURS=0.00
     const eventId = `expiry-${driver}`;
     const created = await http().post('/checkout-sessions').send({ eventId, priceId: 'p', quantity: 2 }).expect(201);
     const expiresAt = Date.parse(created.body.expiresAt);
-    expect(expiresAt - Date.parse(created.body.createdAt)).toBeGreaterThanOrEqual(1800);
+    expect(Date.parse(created.body.createdAt)).toBe(clock.now());
+    expect(expiresAt).toBe(Math.ceil((clock.now() + 1_800_000) / 1000) * 1000);
+    clock.set(expiresAt - 1);
     await http().get(`/checkout-sessions/${created.body.id}`).expect(200);
-    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 50));
+    await expectHttpCount(app, { eventId }, { sessions: 1, quantity: 2 });
+    clock.set(expiresAt);
     await http().get(`/checkout-sessions/${created.body.id}`).expect(404);
     await http().patch(`/checkout-sessions/${created.body.id}`).send({ status: 'CONFIRMING' }).expect(404);
     await expectHttpCount(app, { eventId }, { sessions: 0, quantity: 0 });
@@ -185,11 +189,21 @@ describe.each(DRIVERS)('checkout-api expiry with CHECKOUT_SESSION_TTL_HOURS=0.00
 });
 
 describe('checkout-api when the store fails (dynamodb driver)', () => {
-  it.each<[string, Record<string, string>]>([
-    ['the table is missing', { DYNAMODB_AUTO_CREATE_TABLE: 'false' }],
-    ['DynamoDB is unreachable', { DYNAMODB_AUTO_CREATE_TABLE: 'false', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_MAX_ATTEMPTS: '2', DYNAMODB_REQUEST_TIMEOUT_MS: '200' }],
-  ])('answers 503 with Retry-After when %s, never a false 404 or a 500', async (_case, env) => {
-    const app = await createTestApp(appEnv('dynamodb', env));
+  it.each<[string, Record<string, string>, RegExp[]]>([
+    [
+      'the table is missing',
+      { DYNAMODB_AUTO_CREATE_TABLE: 'false' },
+      // A clear line at start-up, and one per failure.
+      [/^ERROR table "e2e-[^"]+" does not exist \(run `npm run table:create`/, /^ERROR getById: table "e2e-[^"]+" or its index does not exist/],
+    ],
+    [
+      'DynamoDB is unreachable',
+      { DYNAMODB_AUTO_CREATE_TABLE: 'false', DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', DYNAMODB_MAX_ATTEMPTS: '2', DYNAMODB_REQUEST_TIMEOUT_MS: '200' },
+      [],
+    ],
+  ])('answers 503 with Retry-After when %s, never a false 404 or a 500', async (_case, env, logged) => {
+    const logger = new CapturingLogger();
+    const app = await createTestApp(appEnv('dynamodb', env), logger);
     try {
       const http = () => request(app.getHttpServer() as App);
       const expect503 = async (response: request.Response) => {
@@ -205,6 +219,7 @@ describe('checkout-api when the store fails (dynamodb driver)', () => {
       const health = await http().get('/health').expect(503);
       expect(health.body).toMatchObject({ status: 'error', error: { checkoutSessionCache: { status: 'down', driver: 'dynamodb', error: expect.stringMatching(/^CheckoutSession\w+Error$/) } } });
       expect(JSON.stringify(health.body)).not.toContain('127.0.0.1');
+      for (const line of logged) expect(logger.lines).toContainEqual(expect.stringMatching(line));
     } finally {
       await app.close();
     }
@@ -226,21 +241,6 @@ describe('checkout-api start-up', () => {
     await expect(createTestApp({ [name]: value })).rejects.toThrow(name);
   });
 
-  it('stops in production when no driver is chosen, naming CHECKOUT_SESSION_CACHE_DRIVER', async () => {
-    await expect(createTestApp({ NODE_ENV: 'production', CHECKOUT_SESSION_CACHE_DRIVER: undefined })).rejects.toThrow(
-      'CHECKOUT_SESSION_CACHE_DRIVER',
-    );
-  });
-
-  it('starts on the memory driver although a DynamoDB variable for another client is invalid', async () => {
-    const app = await createTestApp(appEnv('memory', { DYNAMODB_ENDPOINT: 'dynamodb.internal', DYNAMODB_MAX_ATTEMPTS: 'many' }));
-    try {
-      await request(app.getHttpServer() as App).get('/health').expect(200);
-    } finally {
-      await app.close();
-    }
-  });
-
   it('says where CHECKOUT_API_STOCK is wrong', async () => {
     await expect(createTestApp({ CHECKOUT_API_STOCK: '{"e1":{"p1":"ten"}}' })).rejects.toThrow('CHECKOUT_API_STOCK["e1"]["p1"] tickets must be a number');
   });
@@ -252,26 +252,21 @@ describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driv
   const eventId = `on-sale-${driver}`;
 
   beforeAll(async () => {
-    app = await createTestApp(appEnv(driver, { CHECKOUT_API_STOCK: JSON.stringify({ [eventId]: { ga: 20, vip: 3 } }) }));
+    app = await createTestApp(appEnv(driver, { CHECKOUT_API_STOCK: JSON.stringify({ [eventId]: { ga: 2, vip: 3 } }) }));
   });
 
   afterAll(async () => {
     await app?.close();
   });
 
-  it('gives 100 racing buyers of 20 tickets exactly 20 holds, and 409 with what is available to the rest', async () => {
-    const responses = await Promise.all(Array.from({ length: 100 }, () => http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 })));
-    expect(responses.filter((r) => r.status === 201)).toHaveLength(20);
-    const refused = responses.filter((r) => r.status !== 201);
-    expect(refused).toHaveLength(80);
-    for (const response of refused) {
-      expect(response.status).toBe(409);
-      expect(response.body.message).toBe(`Only 0 ticket(s) available to hold for event ${eventId}, price ga: 1 requested`);
-    }
-    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 20, available: 0 });
-    // A cancelled hold frees its ticket at once.
-    await http().patch(`/checkout-sessions/${responses.find((r) => r.status === 201)!.body.id}`).send({ status: 'CANCELLED' }).expect(200);
-    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 19, available: 1 });
+  // The library's conformance kit proves the atomicity under racing creates; this proves what the app adds to it.
+  it('answers 409 with what is available once the listed tickets are held, and a cancelled hold frees its ticket', async () => {
+    const held = await Promise.all([1, 2].map(() => http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 }).expect(201)));
+    const refused = await http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 }).expect(409);
+    expect(refused.body.message).toBe(`Only 0 ticket(s) available to hold for event ${eventId}, price ga: 1 requested`);
+    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 2, available: 0 });
+    await http().patch(`/checkout-sessions/${held[0]!.body.id}`).send({ status: 'CANCELLED' }).expect(200);
+    await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 1, available: 1 });
     await http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 }).expect(201);
   });
 

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from './support/bounded-wait.js';
 import { appEnv, createTestApp } from './support/checkout-api.harness.js';
 import { faultedTable } from './support/reliability.harness.js';
 
@@ -23,7 +23,7 @@ describe('checkout-api shutdown (dynamodb driver)', () => {
         .send({ eventId: 'shutdown', priceId: 'p', quantity: 1 })
         .then((response) => response);
       // Wait until the create has reached DynamoDB (the proxy holds it), then shut down while it waits there.
-      while (!proxy.injected.latency) await sleep(5);
+      await waitUntil('the create reaches DynamoDB through the proxy', () => Boolean(proxy.injected.latency), 10_000);
       await app.close();
       const response = await inFlight;
       expect(response.status).toBe(201);

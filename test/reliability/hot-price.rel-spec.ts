@@ -9,7 +9,7 @@ import {
 import { bootProcesses, modelledTable } from '../support/conflict-model.harness.js';
 import { DynamoDbConflictModel } from '../support/dynamodb-conflict-model.js';
 import { FaultProxy } from '../support/fault-proxy.js';
-import { prng } from '../support/seeded-random.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { RequestGate } from '../support/request-gate.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -79,7 +79,7 @@ describe('a hot price through the conflict model (DynamoDB Local behind the docu
     try {
       const pair = { eventId: 'churn', priceId: 'ga' };
       const buyers = 60;
-      const random = prng(17);
+      const random = seededRandom(17);
       const plans = Array.from({ length: buyers }, () => Array.from({ length: 5 }, () => Math.floor(random() * 3)));
       const errors: Error[] = [];
       let created = 0;
@@ -161,7 +161,7 @@ describe('a hot price through the conflict model (DynamoDB Local behind the docu
   });
 
   it('holds exactly once per create when responses of landed transactions are lost, and releases exactly once', async () => {
-    const proxy = await new FaultProxy('127.0.0.1', Number(new URL(model.endpoint).port), prng(29)).start();
+    const proxy = await new FaultProxy('127.0.0.1', Number(new URL(model.endpoint).port), seededRandom(29)).start();
     const { caches, close } = await bootProcesses(2, tableName, proxy.endpoint, { maxAttempts: 3, requestTimeoutMs: 2000 });
     /** A client retrying a call that failed as unavailable (a read lost three times over); never more than 20 tries. */
     let unavailable = 0;

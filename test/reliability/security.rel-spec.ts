@@ -5,7 +5,7 @@ import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { CHECKOUT_SESSION_CACHE_IAM_ACTIONS, ensureCheckoutSessionTable } from '../../libs/checkout-session-cache/src/index.js';
 import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
-import { bootCache, directClient, uniqueTableName } from '../support/checkout-session-cache.harness.js';
+import { bootCache, directClient, ManualClock, uniqueTableName } from '../support/checkout-session-cache.harness.js';
 import type { Fault } from '../support/fault-proxy.js';
 import { FAULT_SETTINGS, faultedTable } from '../support/reliability.harness.js';
 
@@ -13,7 +13,8 @@ jest.setTimeout(120_000);
 
 describe('session ids', () => {
   it('are unique UUIDv4 with 122 random bits, carrying nothing of the session', async () => {
-    const { module, cache } = await bootCache({ driver: 'memory' });
+    // The same input at the same instant: an id derived from the input, the time or a counter shows as fixed bits.
+    const { module, cache } = await bootCache({ driver: 'memory', clock: new ManualClock() });
     try {
       const ids: string[] = [];
       for (let i = 0; i < 4000; i++) ids.push((await cache.create({ eventId: 'event-42', priceId: 'vip', quantity: 7 })).id);

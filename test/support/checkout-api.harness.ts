@@ -7,7 +7,8 @@ import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { AppModule } from '../../apps/checkout-api/src/app.module.js';
 import { configureApp } from '../../apps/checkout-api/src/app.setup.js';
-import type { CheckoutSessionCacheDriver } from '../../libs/checkout-session-cache/src/index.js';
+import { CHECKOUT_SESSION_CACHE_MODULE_OPTIONS } from '../../libs/checkout-session-cache/src/checkout-session-cache.module-definition.js';
+import type { CheckoutSessionCacheDriver, CheckoutSessionClock } from '../../libs/checkout-session-cache/src/index.js';
 import { settled } from './checkout-session-cache.harness.js';
 import { withEnv } from './env.js';
 
@@ -24,14 +25,19 @@ export function appEnv(driver: CheckoutSessionCacheDriver, extra: Record<string,
 
 /**
  * Boots the sample app as `main.ts` does, with `env` set while the modules read it (and restored after), logging to
- * `logger` (nowhere by default).
+ * `logger` (nowhere by default). With `clock`, the cache takes its time from it (a `ManualClock`), so a test proves
+ * expiry by moving it rather than by waiting; every other setting still comes from env.
  */
 export async function createTestApp(
   env: Record<string, string | undefined>,
   logger: LoggerService | false = false,
+  clock?: CheckoutSessionClock,
 ): Promise<NestExpressApplication> {
   return withEnv(env, async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const builder = Test.createTestingModule({ imports: [AppModule] });
+    // The app's forRoot() passes no options in code; a clock given here is one, and code options win over env.
+    if (clock) builder.overrideProvider(CHECKOUT_SESSION_CACHE_MODULE_OPTIONS).useValue({ clock });
+    const moduleRef = await builder.compile();
     const app = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger }));
     await app.init();
     return app;

@@ -1,7 +1,5 @@
 import { Test, type TestingModule } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isDeepStrictEqual } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   CHECKOUT_SESSION_CACHE,
@@ -13,21 +11,10 @@ import {
   type CheckoutSessionCacheModuleOptions,
 } from '../../libs/checkout-session-cache/src/index.js';
 
-/** A clock the test moves by hand. Starts at the real time so DynamoDB Local's own TTL never sees items as expired. */
-export class ManualClock {
-  private current = Date.now();
-  now(): number {
-    return this.current;
-  }
-  advance(ms: number): void {
-    this.current += ms;
-  }
-  set(ms: number): void {
-    this.current = ms;
-  }
-}
+export { INDEX_LAG_BOUND_MS, settled } from '../../libs/checkout-session-cache/src/testing/checkout-session-index.settle.js';
+export { ManualCheckoutSessionClock as ManualClock } from '../../libs/checkout-session-cache/src/testing/manual-checkout-session.clock.js';
 
-/** The drivers every contract suite runs over. */
+/** The built-in drivers the suites of the module and the sample app run over. */
 export const DRIVERS: CheckoutSessionCacheDriver[] = ['memory', 'dynamodb'];
 
 /** A client straight to DynamoDB Local (or `endpoint`), for provisioning and for reading what the driver stored. */
@@ -67,24 +54,4 @@ export async function bootCache(
   const module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot(options)] }).compile();
   await module.init();
   return { module, cache: module.get<CheckoutSessionCache>(CHECKOUT_SESSION_CACHE) };
-}
-
-/**
- * How long a figure read from an eventually consistent index may lag the writes before it. DynamoDB documents GSI
- * propagation "within a fraction of a second" in normal conditions; the bound leaves room for a loaded table.
- */
-export const INDEX_LAG_BOUND_MS = 5000;
-
-/**
- * Reads `read()` until it deep-equals `expected` or {@link INDEX_LAG_BOUND_MS} has passed, and returns the last value:
- * for assertions on figures from an eventually consistent index, true on DynamoDB and not only on DynamoDB Local
- * (which updates indexes synchronously).
- */
-export async function settled<T>(read: () => Promise<T>, expected: T): Promise<T> {
-  const deadline = Date.now() + INDEX_LAG_BOUND_MS;
-  for (;;) {
-    const value = await read();
-    if (isDeepStrictEqual(value, expected) || Date.now() >= deadline) return value;
-    await sleep(100);
-  }
 }

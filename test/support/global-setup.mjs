@@ -1,4 +1,4 @@
-import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.mjs';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../../scripts/dynamodb-local.launcher.mjs';
 
 /**
  * Starts DynamoDB Local on a free port for the whole run, unless DYNAMODB_ENDPOINT points at one already.

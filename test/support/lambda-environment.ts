@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { within } from './bounded-wait.js';
 
 const RUNNER = fileURLToPath(new URL('./lambda-runner.mjs', import.meta.url));
 
@@ -71,10 +72,11 @@ export class LambdaEnvironment {
 
   /**
    * Starts the environment: imports `entry` with `env` set, plus what Lambda itself sets (region and credentials, here
-   * taken from this process: DynamoDB Local's dummy ones) and PATH; resolves when init is done. `node` is the Node
-   * binary to run it on (this process's by default).
+   * taken from this process: DynamoDB Local's dummy ones) and PATH; resolves when init is done, and rejects (ending
+   * the process) when init takes more than `timeoutMs`. `node` is the Node binary to run it on (this process's by
+   * default).
    */
-  static start(entry: string, env: Record<string, string>, node = process.execPath): Promise<LambdaEnvironment> {
+  static async start(entry: string, env: Record<string, string>, node = process.execPath, timeoutMs = 20_000): Promise<LambdaEnvironment> {
     const { PATH, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY } = process.env;
     const child = fork(RUNNER, [entry], {
       execPath: node,
@@ -86,13 +88,19 @@ export class LambdaEnvironment {
     const output: string[] = [];
     child.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
-    return new Promise((resolve, reject) => {
+    const ready = new Promise<LambdaEnvironment>((resolve, reject) => {
       child.once('message', (message: RunnerMessage) => {
         if (message.kind !== 'ready') return;
         resolve(new LambdaEnvironment(child, message, output));
       });
       child.once('exit', (code) => reject(new Error(`init failed (exit ${code}):\n${output.join('')}`)));
     });
+    try {
+      return await within(`the function's init is done (${entry})`, ready, timeoutMs);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw new Error(`${(error as Error).message}\n${output.join('')}`, { cause: error });
+    }
   }
 
   /** Sends one event to the handler and resolves with its answer. */

@@ -5,7 +5,7 @@ import { withEnv } from '../../../test/support/env.js';
 import { InjectCheckoutSessionCache } from './checkout-session-cache.decorators.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 import { readCheckoutSessionCacheEnv, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
-import { CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS } from './checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS } from './checkout-session-cache.tokens.js';
 import * as publicApi from './index.js';
 import { CheckoutSessionCacheModule } from './checkout-session-cache.module.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';

@@ -7,8 +7,8 @@ import {
   DEFAULT_SWEEP_INTERVAL_MS,
   DEFAULT_TABLE_NAME,
   DEFAULT_TTL_HOURS,
-} from './checkout-session-cache.constants.js';
-import { formatIssues, IN_ENGLISH } from './checkout-session-cache.schemas.js';
+} from './checkout-session-cache.defaults.js';
+import { formatIssues, IN_ENGLISH } from './checkout-session-cache.parsing.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
 import type {
   CheckoutSessionCacheDriver,
@@ -124,7 +124,7 @@ const safeIntegerFrom = (min: number, max?: number) =>
   z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 
 const optionsSchema = z.object({
-  driver: z.enum(DRIVERS),
+  driver: z.optional(z.enum(DRIVERS)),
   ttlHours: z.number().check(z.positive()),
   clock: z.custom<CheckoutSessionClock>((v) => typeof (v as CheckoutSessionClock | null)?.now === 'function', 'must have a now() method'),
   sweepIntervalMs: safeIntegerFrom(1),
@@ -143,21 +143,34 @@ const optionsSchema = z.object({
 
 /**
  * Merges options given in code over those read from env (`{}` for `forRootAsync`) over the defaults, and validates
- * the result. Without a driver it is `memory`, except when `nodeEnv` is `production`: a silent in-memory store there
+ * the result. With `customStore` (the module was given a `store`) the driver is `custom`, and giving one as well is
+ * an error. Without a driver it is `memory`, except when `nodeEnv` is `production`: a silent in-memory store there
  * would keep each instance's sessions apart and lose them on every deploy. Throws {@link CheckoutSessionCacheConfigError}.
  */
 export function resolveCheckoutSessionCacheOptions(
   code: CheckoutSessionCacheModuleOptions,
   env: CheckoutSessionCacheModuleOptions,
   nodeEnv: string | undefined = process.env.NODE_ENV,
+  customStore = false,
 ): ResolvedCheckoutSessionCacheOptions {
   const given = { ...env, ...withoutUndefined(code) };
+  if (customStore) {
+    if (given.driver !== undefined) {
+      throw new CheckoutSessionCacheConfigError([`both a store and the driver "${given.driver}" are given: give one of them`]);
+    }
+    return { ...parseOptions(given), driver: 'custom' };
+  }
   if (given.driver === undefined && nodeEnv === 'production') {
     throw new CheckoutSessionCacheConfigError([
       'no driver chosen while NODE_ENV is "production": set CHECKOUT_SESSION_CACHE_DRIVER (or the driver option) to "dynamodb", or to "memory" knowingly',
     ]);
   }
-  const result = optionsSchema.safeParse({ ...defaults, driver: 'memory', ...given }, IN_ENGLISH);
+  return { ...parseOptions(given), driver: given.driver ?? 'memory' };
+}
+
+/** Validates `given` over the defaults; the caller settles the driver. */
+function parseOptions(given: CheckoutSessionCacheModuleOptions): Omit<ResolvedCheckoutSessionCacheOptions, 'driver'> {
+  const result = optionsSchema.safeParse({ ...defaults, ...given }, IN_ENGLISH);
   if (!result.success) throw new CheckoutSessionCacheConfigError(formatIssues(result.error.issues));
   return result.data;
 }

@@ -1,7 +1,10 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { CheckoutSessionCacheModuleOptions } from './interfaces/checkout-session-cache-options.interface.js';
+import type {
+  CheckoutSessionCacheModuleExtras,
+  CheckoutSessionCacheModuleOptions,
+} from './interfaces/checkout-session-cache-options.interface.js';
 
-/** Module scaffolding for `forRoot` / `forRootAsync`, with the `isGlobal` extra. */
+/** Module scaffolding for `forRoot` / `forRootAsync`, with the `isGlobal` and `store` extras. */
 export const {
   ConfigurableModuleClass: CheckoutSessionCacheConfigurableModule,
   MODULE_OPTIONS_TOKEN: CHECKOUT_SESSION_CACHE_MODULE_OPTIONS,
@@ -9,5 +12,5 @@ export const {
   ASYNC_OPTIONS_TYPE: CHECKOUT_SESSION_CACHE_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<CheckoutSessionCacheModuleOptions>({ moduleName: 'CheckoutSessionCache' })
   .setClassMethodName('forRoot')
-  .setExtras({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
+  .setExtras<CheckoutSessionCacheModuleExtras>({ isGlobal: false }, (definition, extras) => ({ ...definition, global: extras.isGlobal }))
   .build();

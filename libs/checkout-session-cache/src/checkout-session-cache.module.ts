@@ -4,7 +4,7 @@ import {
   CHECKOUT_SESSION_CACHE,
   CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
   CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
-} from './checkout-session-cache.constants.js';
+} from './checkout-session-cache.tokens.js';
 import {
   CHECKOUT_SESSION_CACHE_ASYNC_OPTIONS_TYPE,
   CHECKOUT_SESSION_CACHE_OPTIONS_TYPE,
@@ -13,6 +13,7 @@ import {
 import {
   CHECKOUT_SESSION_CACHE_PROBE_CLIENT,
   createCheckoutSessionCacheProviders,
+  createCustomStoreProviders,
   createEnvOptionsProvider,
 } from './checkout-session-cache.providers.js';
 import type { LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
@@ -21,16 +22,16 @@ import type {
   ResolvedCheckoutSessionCacheOptions,
 } from './interfaces/checkout-session-cache-options.interface.js';
 
-const withProvider = (module: DynamicModule, provider: Provider): DynamicModule => ({
+const withProviders = (module: DynamicModule, providers: Provider[]): DynamicModule => ({
   ...module,
-  providers: [...(module.providers ?? []), provider],
+  providers: [...(module.providers ?? []), ...providers],
 });
 
 /**
  * Provides the {@link CheckoutSessionCache} port under `CHECKOUT_SESSION_CACHE`, with the DynamoDB client
  * (`CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT`) and the resolved options (`CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS`).
  * `forRoot('memory' | 'dynamodb' | options)` completes the options from env; `forRootAsync({ useFactory | useClass |
- * useExisting })` takes only what its factory returns.
+ * useExisting })` takes only what its factory returns. Both take `store`, an app's own store, instead of a `driver`.
  */
 @Module({
   providers: createCheckoutSessionCacheProviders(),
@@ -45,20 +46,23 @@ export class CheckoutSessionCacheModule extends CheckoutSessionCacheConfigurable
     super();
   }
 
-  /** Registers the module with a driver name or options; omitted settings come from env (the chosen driver's variables only). */
+  /**
+   * Registers the module with a driver name or options (and optionally `store`); omitted settings come from env (the
+   * chosen driver's variables only; the TTL only beside a `store`).
+   */
   static override forRoot(
     driverOrOptions: CheckoutSessionCacheDriver | typeof CHECKOUT_SESSION_CACHE_OPTIONS_TYPE = {},
   ): DynamicModule {
     const options = typeof driverOrOptions === 'string' ? { driver: driverOrOptions } : driverOrOptions;
-    return withProvider(super.forRoot(options), createEnvOptionsProvider('env'));
+    return withProviders(super.forRoot(options), [createEnvOptionsProvider('env'), ...createCustomStoreProviders(options.store)]);
   }
 
   /**
-   * Registers the module with options from a factory, class or existing provider (same shape as `forRoot`); env is
-   * not read (call `readCheckoutSessionCacheEnv()` in the factory for that).
+   * Registers the module with options from a factory, class or existing provider (same shape as `forRoot`, `store`
+   * beside the factory); env is not read (call `readCheckoutSessionCacheEnv()` in the factory for that).
    */
   static override forRootAsync(options: typeof CHECKOUT_SESSION_CACHE_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withProvider(super.forRootAsync(options), createEnvOptionsProvider('none'));
+    return withProviders(super.forRootAsync(options), [createEnvOptionsProvider('none'), ...createCustomStoreProviders(options.store)]);
   }
 
   /**

@@ -1,17 +1,18 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { Logger, type Provider } from '@nestjs/common';
+import { Logger, type Provider, type Type } from '@nestjs/common';
 import { readCheckoutSessionCacheEnv, resolveCheckoutSessionCacheOptions } from './checkout-session-cache.config.js';
 import {
   CHECKOUT_SESSION_CACHE,
   CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
   CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
-} from './checkout-session-cache.constants.js';
+} from './checkout-session-cache.tokens.js';
 import { CHECKOUT_SESSION_CACHE_MODULE_OPTIONS } from './checkout-session-cache.module-definition.js';
 import { CheckoutSessionCacheService } from './checkout-session-cache.service.js';
 import { createCheckoutSessionDynamoDbClient, LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
 import { DynamoDbCheckoutSessionStore } from './drivers/dynamodb/dynamodb-checkout-session.store.js';
 import { MemoryCheckoutSessionStore } from './drivers/memory/memory-checkout-session.store.js';
 import type {
+  CheckoutSessionCacheDriver,
   CheckoutSessionCacheModuleOptions,
   ResolvedCheckoutSessionCacheOptions,
 } from './interfaces/checkout-session-cache-options.interface.js';
@@ -21,6 +22,10 @@ import type { CheckoutSessionStore } from './interfaces/checkout-session-store.i
 const CHECKOUT_SESSION_CACHE_ENV_OPTIONS = Symbol('CHECKOUT_SESSION_CACHE_ENV_OPTIONS');
 /** Internal token of the storage driver behind the port. */
 const CHECKOUT_SESSION_STORE = Symbol('CHECKOUT_SESSION_STORE');
+/** Internal token of the app's own store given in the `store` option, `null` without one. */
+const CHECKOUT_SESSION_CUSTOM_STORE = Symbol('CHECKOUT_SESSION_CUSTOM_STORE');
+/** Internal token of whether the module was given a `store`, known before any provider is instantiated. */
+const CHECKOUT_SESSION_CUSTOM_STORE_GIVEN = Symbol('CHECKOUT_SESSION_CUSTOM_STORE_GIVEN');
 /**
  * Internal token of the client of the health probe, a {@link LazyDynamoDbClient} created on the first ping: one
  * attempt, so a probe never retries against a failing store.
@@ -39,33 +44,68 @@ function createProbeClient(options: ResolvedCheckoutSessionCacheOptions): LazyDy
   return new LazyDynamoDbClient(() => options.client ?? createCheckoutSessionDynamoDbClient({ ...options, maxAttempts: 1 }));
 }
 
-/** Creates the storage driver selected by `options.driver`: the one place that switches on the driver. */
+/** A built-in driver: how it is made from the resolved options and the module's DynamoDB clients. */
+type BuiltInStoreFactory = (
+  options: ResolvedCheckoutSessionCacheOptions,
+  client: DynamoDBClient | null,
+  probeClient: LazyDynamoDbClient | null,
+) => CheckoutSessionStore;
+
+/** The two built-in implementations of the store, by `driver`. */
+const BUILT_IN_STORES: Record<CheckoutSessionCacheDriver, BuiltInStoreFactory> = {
+  memory: (options) => new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs, options.ttlHours * 3_600_000),
+  dynamodb: (options, client, probeClient) => new DynamoDbCheckoutSessionStore(client!, options, () => probeClient!.get()),
+};
+
+/** The store behind the port: the app's own when the module was given one, else the built-in `options.driver`. */
 export function createCheckoutSessionStore(
   options: ResolvedCheckoutSessionCacheOptions,
   client: DynamoDBClient | null,
   probeClient: LazyDynamoDbClient | null,
+  custom: CheckoutSessionStore | null,
 ): CheckoutSessionStore {
-  switch (options.driver) {
-    case 'memory':
-      return new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs, options.ttlHours * 3_600_000);
-    case 'dynamodb':
-      return new DynamoDbCheckoutSessionStore(client!, options, () => probeClient!.get());
-  }
+  // resolveCheckoutSessionCacheOptions sets the driver to `custom` exactly when a store is given.
+  return custom ?? BUILT_IN_STORES[options.driver as CheckoutSessionCacheDriver](options, client, probeClient);
 }
 
-/** The provider of the options read from env: `forRoot` reads only the chosen driver's variables, `forRootAsync` none. */
+/** The providers of the `store` option: the app's store (an instance, or a class Nest instantiates) and whether there is one. */
+export function createCustomStoreProviders(store: CheckoutSessionStore | Type<CheckoutSessionStore> | undefined): Provider[] {
+  const custom: Provider =
+    store === undefined
+      ? { provide: CHECKOUT_SESSION_CUSTOM_STORE, useValue: null }
+      : typeof store === 'function'
+        ? { provide: CHECKOUT_SESSION_CUSTOM_STORE, useClass: store }
+        : { provide: CHECKOUT_SESSION_CUSTOM_STORE, useValue: store };
+  return [custom, { provide: CHECKOUT_SESSION_CUSTOM_STORE_GIVEN, useValue: store !== undefined }];
+}
+
+/** What `forRoot` reads from env beside a custom store: the variables every driver reads (the TTL), no driver. */
+function readCustomStoreEnv(): CheckoutSessionCacheModuleOptions {
+  const { ttlHours } = readCheckoutSessionCacheEnv(process.env, 'memory');
+  return ttlHours === undefined ? {} : { ttlHours };
+}
+
+/**
+ * The provider of the options read from env: `forRoot` reads only the chosen driver's variables (only the TTL beside
+ * a custom store), `forRootAsync` none.
+ */
 export function createEnvOptionsProvider(source: 'env' | 'none'): Provider {
   if (source === 'none') return { provide: CHECKOUT_SESSION_CACHE_ENV_OPTIONS, useValue: {} };
   return {
     provide: CHECKOUT_SESSION_CACHE_ENV_OPTIONS,
-    useFactory: (code: CheckoutSessionCacheModuleOptions) => readCheckoutSessionCacheEnv(process.env, code.driver),
-    inject: [CHECKOUT_SESSION_CACHE_MODULE_OPTIONS],
+    useFactory: (code: CheckoutSessionCacheModuleOptions, customStore: boolean) =>
+      customStore ? readCustomStoreEnv() : readCheckoutSessionCacheEnv(process.env, code.driver),
+    inject: [CHECKOUT_SESSION_CACHE_MODULE_OPTIONS, CHECKOUT_SESSION_CUSTOM_STORE_GIVEN],
   };
 }
 
 /** Resolves the options; warns when production runs on the memory driver, which each instance holds on its own. */
-function resolveOptions(code: CheckoutSessionCacheModuleOptions, env: CheckoutSessionCacheModuleOptions): ResolvedCheckoutSessionCacheOptions {
-  const options = resolveCheckoutSessionCacheOptions(code, env);
+function resolveOptions(
+  code: CheckoutSessionCacheModuleOptions,
+  env: CheckoutSessionCacheModuleOptions,
+  customStore: boolean,
+): ResolvedCheckoutSessionCacheOptions {
+  const options = resolveCheckoutSessionCacheOptions(code, env, process.env.NODE_ENV, customStore);
   if (options.driver === 'memory' && process.env.NODE_ENV === 'production') {
     new Logger('CheckoutSessionCache').warn(
       'The memory driver runs with NODE_ENV=production: each instance keeps and counts only its own sessions and loses them on restart',
@@ -74,13 +114,13 @@ function resolveOptions(code: CheckoutSessionCacheModuleOptions, env: CheckoutSe
   return options;
 }
 
-/** Providers of the module (beside the env options): resolved options, DynamoDB clients, the driver and the port. */
+/** Providers of the module (beside the env options and the `store` option's): resolved options, DynamoDB clients, the store and the port. */
 export function createCheckoutSessionCacheProviders(): Provider[] {
   return [
     {
       provide: CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
       useFactory: resolveOptions,
-      inject: [CHECKOUT_SESSION_CACHE_MODULE_OPTIONS, CHECKOUT_SESSION_CACHE_ENV_OPTIONS],
+      inject: [CHECKOUT_SESSION_CACHE_MODULE_OPTIONS, CHECKOUT_SESSION_CACHE_ENV_OPTIONS, CHECKOUT_SESSION_CUSTOM_STORE_GIVEN],
     },
     {
       provide: CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
@@ -95,7 +135,12 @@ export function createCheckoutSessionCacheProviders(): Provider[] {
     {
       provide: CHECKOUT_SESSION_STORE,
       useFactory: createCheckoutSessionStore,
-      inject: [CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS, CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, CHECKOUT_SESSION_CACHE_PROBE_CLIENT],
+      inject: [
+        CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
+        CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT,
+        CHECKOUT_SESSION_CACHE_PROBE_CLIENT,
+        CHECKOUT_SESSION_CUSTOM_STORE,
+      ],
     },
     {
       provide: CHECKOUT_SESSION_CACHE,

@@ -1,7 +1,6 @@
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
-import { CHECKOUT_SESSION_STATUSES, MAX_METADATA_BYTES } from './checkout-session-cache.constants.js';
-import { CheckoutSessionValidationError } from './errors/checkout-session-validation.error.js';
+import { MAX_METADATA_BYTES } from './checkout-session-cache.defaults.js';
+import { CHECKOUT_SESSION_STATUSES } from './checkout-session-cache.state-machine.js';
 
 /** Deepest nesting accepted in `metadata` (DynamoDB allows 32 levels; the item adds one). */
 const MAX_METADATA_DEPTH = 16;
@@ -132,22 +131,3 @@ export const checkoutSessionIdArgsSchema = z.object({ id: checkoutSessionIdSchem
 
 /** Arguments of `updateStatus`. */
 export const checkoutSessionStatusArgsSchema = z.object({ id: checkoutSessionIdSchema, status: checkoutSessionStatusSchema });
-
-/**
- * Parse options giving zod's English messages to the checks that have no message of their own. `zod/mini` loads no
- * locale (zod's classic API loads English when imported), and a library must not change the app's global zod config,
- * so the messages are passed per parse.
- */
-export const IN_ENGLISH = { error: en().localeError } as const;
-
-/** Formats schema issues as `path: message` lines. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  return issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-}
-
-/** Parses `value` or throws {@link CheckoutSessionValidationError}. */
-export function parseOrThrow<T extends z.ZodMiniType>(schema: T, value: unknown): z.output<T> {
-  const result = schema.safeParse(value, IN_ENGLISH);
-  if (!result.success) throw new CheckoutSessionValidationError(formatIssues(result.error.issues));
-  return result.data;
-}

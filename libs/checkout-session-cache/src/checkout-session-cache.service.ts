@@ -1,6 +1,6 @@
 import { Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from './checkout-session-cache.state-machine.js';
 import {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
@@ -8,8 +8,8 @@ import {
   checkoutSessionIdArgsSchema,
   checkoutSessionStatusArgsSchema,
   newCheckoutSessionSchema,
-  parseOrThrow,
 } from './checkout-session-cache.schemas.js';
+import { parseOrThrow } from './checkout-session-cache.parsing.js';
 import { CheckoutSessionConflictError } from './errors/checkout-session-conflict.error.js';
 import { CheckoutSessionIdempotencyKeyReusedError } from './errors/checkout-session-idempotency-key-reused.error.js';
 import { CheckoutSessionSoldOutError } from './errors/checkout-session-sold-out.error.js';

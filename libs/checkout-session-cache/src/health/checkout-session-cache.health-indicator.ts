@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS } from '../checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS } from '../checkout-session-cache.tokens.js';
 import { InjectCheckoutSessionCache } from '../checkout-session-cache.decorators.js';
 import type { ResolvedCheckoutSessionCacheOptions } from '../interfaces/checkout-session-cache-options.interface.js';
 import type { CheckoutSessionCache } from '../interfaces/checkout-session-cache.interface.js';

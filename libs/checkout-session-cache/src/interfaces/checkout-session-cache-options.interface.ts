@@ -1,5 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Type } from '@nestjs/common';
 import type { CheckoutSessionClock } from './checkout-session-clock.interface.js';
+import type { CheckoutSessionStore } from './checkout-session-store.interface.js';
 
 /** Storage driver: `memory` for local development, `dynamodb` for production. */
 export type CheckoutSessionCacheDriver = 'memory' | 'dynamodb';
@@ -51,7 +53,26 @@ export interface CheckoutSessionCacheModuleOptions {
   client?: DynamoDBClient;
 }
 
+/**
+ * What `forRoot` and `forRootAsync` take beside the options (for `forRootAsync`, beside `useFactory`, `useClass` or
+ * `useExisting`, since Nest must know them before any factory runs).
+ */
+export interface CheckoutSessionCacheModuleExtras {
+  /** Registers the module globally, once for the whole app (default false). */
+  isGlobal?: boolean;
+  /**
+   * A store of the app's own behind the port, instead of a built-in `driver` (give one or the other): an instance, or
+   * a class Nest instantiates in the module's scope (it may inject `CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS` and the
+   * providers of `forRootAsync`'s `imports`). The module calls its `init()` at start-up and `close()` at shutdown;
+   * `describeCheckoutSessionStoreContract` from `@ticketoffice/checkout-session-cache/testing` checks it.
+   */
+  store?: CheckoutSessionStore | Type<CheckoutSessionStore>;
+}
+
 /** Options after merging code, env and defaults, as the drivers receive them. */
 export interface ResolvedCheckoutSessionCacheOptions
-  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'driver' | 'ttlHours' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'verifyTableOnStartup' | 'pingCacheMs' | 'consistentRead'>>,
-    Pick<CheckoutSessionCacheModuleOptions, 'region' | 'endpoint' | 'queryPageSize' | 'client'> {}
+  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'ttlHours' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'verifyTableOnStartup' | 'pingCacheMs' | 'consistentRead'>>,
+    Pick<CheckoutSessionCacheModuleOptions, 'region' | 'endpoint' | 'queryPageSize' | 'client'> {
+  /** The built-in driver in use, or `custom` when the module was given a `store`. */
+  driver: CheckoutSessionCacheDriver | 'custom';
+}

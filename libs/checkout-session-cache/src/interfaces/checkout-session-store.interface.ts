@@ -34,8 +34,11 @@ export interface CheckoutSessionHold {
 }
 
 /**
- * What a storage driver implements. Arguments are already validated; `now` is epoch ms from the module's clock and a
- * session with `expiresAt <= now` must be treated as absent.
+ * What a storage driver implements: the two built-in drivers, or an app's own store given to the module's `store`
+ * option. The module validates every argument before calling it and builds new sessions itself; `now` is epoch ms
+ * from the module's clock and a session with `expiresAt <= now` must be treated as absent. Each method must be atomic
+ * under concurrent calls. `describeCheckoutSessionStoreContract` (`@ticketoffice/checkout-session-cache/testing`)
+ * checks an implementation against the port's contract.
  */
 export interface CheckoutSessionStore {
   /** Short name used in logs (`memory`, `dynamodb`). */

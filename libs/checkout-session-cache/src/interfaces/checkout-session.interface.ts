@@ -1,4 +1,4 @@
-import type { CHECKOUT_SESSION_STATUSES } from '../checkout-session-cache.constants.js';
+import type { CHECKOUT_SESSION_STATUSES } from '../checkout-session-cache.state-machine.js';
 
 /** Status of a checkout session: `CREATED`, `CONFIRMING`, `COMPLETED` or `CANCELLED`. */
 export type CheckoutSessionStatus = (typeof CHECKOUT_SESSION_STATUSES)[number];

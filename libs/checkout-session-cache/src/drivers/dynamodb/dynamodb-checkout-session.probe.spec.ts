@@ -4,8 +4,9 @@ import { faultedTable } from '../../../../../test/support/reliability.harness.js
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
 import { CheckoutSessionTableNotFoundError } from '../../errors/checkout-session-table-not-found.error.js';
 import type { CheckoutSessionCacheModuleOptions } from '../../interfaces/checkout-session-cache-options.interface.js';
+import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT } from '../../checkout-session-cache.tokens.js';
 import { CHECKOUT_SESSION_CACHE_PROBE_CLIENT } from '../../checkout-session-cache.providers.js';
-import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
+import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.provisioning.js';
 import type { LazyDynamoDbClient } from './dynamodb-client.factory.js';
 
 /** A client to DynamoDB Local that records the name of every command sent through it. */
@@ -76,9 +77,16 @@ describe('DynamoDB health probe (ping)', () => {
     }
   });
 
-  it('creates its own client at the first ping, not at start-up, and the module destroys it on shutdown', async () => {
+  it('creates its own client at the first ping, not at start-up, and the module destroys it and the data client on shutdown', async () => {
     const { module, cache } = await bootCache(testOptions('dynamodb'));
     const probeClient = module.get<LazyDynamoDbClient>(CHECKOUT_SESSION_CACHE_PROBE_CLIENT);
+    const dataClient = module.get<DynamoDBClient>(CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT);
+    let dataDestroyed = 0;
+    const destroyData = dataClient.destroy.bind(dataClient);
+    dataClient.destroy = () => {
+      dataDestroyed++;
+      destroyData();
+    };
     let destroyed = 0;
     try {
       await cache.getById('00000000-0000-4000-8000-000000000000');
@@ -95,6 +103,7 @@ describe('DynamoDB health probe (ping)', () => {
       await module.close();
     }
     expect(destroyed).toBe(1);
+    expect(dataDestroyed).toBe(1);
     // After shutdown no client is created again, so none can outlive the module.
     expect(() => probeClient.get()).toThrow('destroyed');
   });
@@ -107,8 +116,9 @@ describe('DynamoDB health probe (ping)', () => {
     expect(probeClient.created).toBe(false);
   });
 
-  it('probes with a client passed in options, and leaves it to its owner at shutdown', async () => {
+  it('probes with a client passed in options, and leaves it (the data client too) to its owner at shutdown', async () => {
     const { module, cache, client, sent } = await bootRecorded();
+    expect(module.get(CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT)).toBe(client);
     let destroyed = 0;
     const destroy = client.destroy.bind(client);
     client.destroy = () => {

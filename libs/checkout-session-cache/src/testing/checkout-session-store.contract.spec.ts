@@ -1,0 +1,8 @@
+import { DEFAULT_SWEEP_INTERVAL_MS } from '../checkout-session-cache.defaults.js';
+import { MemoryCheckoutSessionStore } from '../drivers/memory/memory-checkout-session.store.js';
+import { describeCheckoutSessionStoreContract } from './checkout-session-store.contract.js';
+
+describeCheckoutSessionStoreContract(
+  'memory driver',
+  ({ clock, ttlHours }) => new MemoryCheckoutSessionStore(clock, DEFAULT_SWEEP_INTERVAL_MS, ttlHours * 3_600_000),
+);
