@@ -6,6 +6,7 @@ export {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
   checkoutSessionHeldQuerySchema,
+  checkoutSessionIdempotencyKeySchema,
   checkoutSessionIdSchema,
   checkoutSessionMetadataSchema,
   checkoutSessionStatusSchema,
