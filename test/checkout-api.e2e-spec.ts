@@ -266,7 +266,14 @@ describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driv
     expect(refused).toHaveLength(80);
     for (const response of refused) {
       expect(response.status).toBe(409);
-      expect(response.body.message).toBe(`Only 0 ticket(s) available to hold for event ${eventId}, price ga: 1 requested`);
+      expect(response.body).toEqual({
+        statusCode: 409,
+        code: 'SOLD_OUT',
+        error: 'Conflict',
+        message: `Only 0 ticket(s) available to hold for event ${eventId}, price ga: 1 requested`,
+        requested: 1,
+        available: 0,
+      });
     }
     await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 20, available: 0 });
     // A cancelled hold frees its ticket at once.
@@ -278,7 +285,7 @@ describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driv
   it('limits each listed price on its own, and leaves pairs that are not listed unlimited', async () => {
     await http().post('/checkout-sessions').send({ eventId, priceId: 'vip', quantity: 2 }).expect(201);
     const refused = await http().post('/checkout-sessions').send({ eventId, priceId: 'vip', quantity: 2 }).expect(409);
-    expect(refused.body.message).toContain('Only 1 ticket(s) available');
+    expect(refused.body).toMatchObject({ code: 'SOLD_OUT', requested: 2, available: 1, message: expect.stringContaining('Only 1 ticket(s) available') });
     await http().get('/checkout-sessions/held').query({ eventId, priceId: 'vip' }).expect(200, { held: 2, available: 1 });
     await http().post('/checkout-sessions').send({ eventId, priceId: 'unlisted', quantity: 1000 }).expect(201);
     await http().get('/checkout-sessions/held').query({ eventId, priceId: 'unlisted' }).expect(200, { held: 1000 });
@@ -304,6 +311,6 @@ describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driv
 
   it('answers 400 for a held query without priceId', async () => {
     const response = await http().get('/checkout-sessions/held').query({ eventId }).expect(400);
-    expect(response.body.message).toEqual(['priceId: is required']);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: ['priceId: is required'] });
   });
 });
