@@ -67,6 +67,14 @@ describe.each(DRIVERS)('checkout-api error bodies (%s driver)', (driver) => {
     expectErrorBody(response, 413, 'PAYLOAD_TOO_LARGE');
   });
 
+  it.each([
+    ['an unsupported charset', { 'content-type': 'application/json; charset=latin9' }],
+    ['an unsupported content encoding', { 'content-type': 'application/json', 'content-encoding': 'compress' }],
+  ])('UNSUPPORTED_MEDIA_TYPE for %s', async (_case, headers) => {
+    const response = await http().post('/checkout-sessions').set(headers).send(JSON.stringify({ eventId, priceId: 'p', quantity: 1 }));
+    expectErrorBody(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
+  });
+
   it('NOT_FOUND for an absent session and for an unknown route', async () => {
     expectErrorBody(await http().get(`/checkout-sessions/${ABSENT}`), 404, 'NOT_FOUND');
     expectErrorBody(await http().patch(`/checkout-sessions/${ABSENT}`).send({ status: 'CANCELLED' }), 404, 'NOT_FOUND');

@@ -67,7 +67,7 @@ describe('the OpenAPI document and page of npm start', () => {
     expect(body.required).toEqual(['eventId', 'priceId', 'quantity']);
     expect(Object.keys(body.properties!)).toEqual(['eventId', 'priceId', 'quantity', 'price', 'metadata']);
     expect(create.parameters).toContainEqual(expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false }));
-    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '409', '413', '503']);
+    expect(Object.keys(create.responses).sort()).toEqual(['201', '400', '409', '413', '415', '503']);
     expect(create.responses['201']!.headers).toHaveProperty('Idempotent-Replayed');
     const count = document.paths['/checkout-sessions/count']!.get!;
     expect(count.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'eventId', in: 'query', required: true })]));

@@ -81,7 +81,7 @@ const OPERATIONS: Record<string, Partial<OperationObject>> = {
         headers: { [IDEMPOTENT_REPLAYED_HEADER]: { description: 'true on a replay; absent otherwise', schema: { type: 'string', enum: ['true'] } } },
         ...json(ref('CheckoutSession')),
       },
-      ...errors({ 400: ['VALIDATION_FAILED'], 409: ['SOLD_OUT', 'IDEMPOTENCY_KEY_REUSED'], 413: ['PAYLOAD_TOO_LARGE'], 503: ['STORE_UNAVAILABLE'] }),
+      ...errors({ 400: ['VALIDATION_FAILED'], 409: ['SOLD_OUT', 'IDEMPOTENCY_KEY_REUSED'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'], 503: ['STORE_UNAVAILABLE'] }),
     },
   },
   CheckoutSessionsController_count: {
@@ -103,7 +103,7 @@ const OPERATIONS: Record<string, Partial<OperationObject>> = {
     requestBody: { required: true, ...json(jsonSchemaOf(checkoutSessionStatusUpdateSchema)) },
     responses: {
       200: { description: 'The updated session', ...json(ref('CheckoutSession')) },
-      ...errors({ ...ID_ERRORS, 409: ['TRANSITION_NOT_ALLOWED'] }),
+      ...errors({ ...ID_ERRORS, 409: ['TRANSITION_NOT_ALLOWED'], 413: ['PAYLOAD_TOO_LARGE'], 415: ['UNSUPPORTED_MEDIA_TYPE'] }),
     },
   },
   CheckoutSessionsController_delete: {
