@@ -4,13 +4,17 @@
 // forRoot('memory'), and forRootAsync reading env through ConfigModule on the DynamoDB driver against DynamoDB Local.
 // The same sources are then compiled as a CommonJS app (`require()` of the package and of `./health`), which boots on
 // the memory driver and on a DynamoDB client of its own `@aws-sdk/client-dynamodb`, passed in the `client` option. In
-// each boot, a service injects the port and runs create → get → updateStatus → count → delete.
+// each boot, a service injects the port and runs create → get → updateStatus → count → delete. The app is installed
+// with the install line of the README's quick start, and every TypeScript block of README.md and of the package's
+// README.md is taken from them as printed into the app, compiled and booted: the quick start as the app's module,
+// served by `npm run start` and called with the README's curl; each other block as a module of its own.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
+import { runOnFixedPorts } from '../test/support/fixed-ports.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const library = join(root, 'libs/checkout-session-cache');
@@ -36,6 +40,36 @@ function run(command, args, options = {}) {
   return result.stdout;
 }
 
+/**
+ * The fenced blocks of `language` in a Markdown file, as printed, in order.
+ * @param {string} file @param {string} language @returns {string[]}
+ */
+function blocksOf(file, language) {
+  return [...readFileSync(file, 'utf8').matchAll(new RegExp(`\`\`\`${language}\n([\\s\\S]*?)\`\`\``, 'g'))].map((match) => match[1]);
+}
+
+/** @param {string[]} blocks @param {RegExp} pattern @returns {string} the one line of the blocks that matches */
+function lineOf(blocks, pattern) {
+  const lines = blocks.flatMap((block) => block.split('\n')).filter((line) => pattern.test(line));
+  assert.equal(lines.length, 1, `expected one line matching ${pattern}, found ${lines.length}`);
+  return lines[0];
+}
+
+const readme = join(root, 'README.md');
+const packageReadme = join(library, 'README.md');
+
+/** @param {string} name @param {() => Promise<void>} check */
+async function stepAsync(name, check) {
+  try {
+    await check();
+    results.passed += 1;
+    process.stdout.write(`  ✓ ${name}\n`);
+  } catch (error) {
+    results.failed += 1;
+    process.stdout.write(`  ✕ ${name}\n${/** @type {Error} */ (error).message}\n`);
+  }
+}
+
 /** @type {import('./dynamodb-local.launcher.mjs').DynamoDbLocal | undefined} */
 let local;
 try {
@@ -44,15 +78,17 @@ try {
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], { cwd: library }));
   const tarball = join(work, packed.filename);
 
-  step('the tarball holds only the built ESM code, its declarations, package.json and README.md', () => {
+  step('the tarball holds only the built ESM code, its declarations, package.json, README.md, CHANGELOG.md and LICENSE; package.json names repository, homepage and license', () => {
     const files = packed.files.map((/** @type {{ path: string }} */ f) => f.path);
     for (const file of files) {
-      assert.match(file, /^(dist\/.+\.(js|d\.ts)|package\.json|README\.md)$/, `unexpected file in the tarball: ${file}`);
+      assert.match(file, /^(dist\/.+\.(js|d\.ts)|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/, `unexpected file in the tarball: ${file}`);
       assert.doesNotMatch(file, /\.spec\.|\.map$|\.env|secret|\.pem$|\.key$/i, `file that must not ship: ${file}`);
     }
-    const entries = ['dist/index.js', 'dist/index.d.ts', 'dist/health/index.js', 'dist/health/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts'];
+    const entries = ['dist/index.js', 'dist/index.d.ts', 'dist/health/index.js', 'dist/health/index.d.ts', 'dist/testing/index.js', 'dist/testing/index.d.ts', 'LICENSE', 'CHANGELOG.md', 'README.md'];
     for (const entry of entries) assert.ok(files.includes(entry), `missing ${entry}`);
     const manifest = JSON.parse(readFileSync(join(library, 'package.json'), 'utf8'));
+    for (const field of ['repository', 'homepage', 'license']) assert.ok(manifest[field], `package.json has no ${field}`);
+    assert.match(manifest.repository.url, /^git\+https:\/\//);
     assert.equal(manifest.type, 'module');
     assert.deepEqual(Object.keys(manifest.exports), ['.', './health', './testing', './package.json']);
     assert.equal(manifest.peerDependenciesMeta?.['@jest/globals']?.optional, true, '@jest/globals is an optional peer');
@@ -88,14 +124,43 @@ try {
   const manifest = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
   assert.equal(manifest.type, 'module', 'nest new scaffolds an ESM app');
   const ours = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  manifest.devDependencies = { typescript: ours.devDependencies.typescript, '@types/node': ours.devDependencies['@types/node'] };
-  manifest.dependencies['@ticketoffice/checkout-session-cache'] = `file:${tarball}`;
-  manifest.dependencies['@nestjs/config'] = ours.dependencies['@nestjs/config'];
+  // What `npm run start` needs (the Nest CLI) and the compiler; the rest of nest new's dev tooling is not used here.
+  manifest.devDependencies = {
+    typescript: ours.devDependencies.typescript,
+    '@types/node': ours.devDependencies['@types/node'],
+    '@nestjs/cli': ours.devDependencies['@nestjs/cli'],
+  };
+  // For this test's own health checks (test/consumer): the README's quick start does not use terminus.
   manifest.dependencies['@nestjs/terminus'] = ours.dependencies['@nestjs/terminus'];
-  // The app's own SDK, for the client it passes in; the library takes it as a peer, so both use this one copy.
-  manifest.dependencies['@aws-sdk/client-dynamodb'] = ours.dependencies['@aws-sdk/client-dynamodb'];
   writeFileSync(join(app, 'package.json'), JSON.stringify(manifest, null, 2));
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: app });
+
+  // The README's install line, as printed, with the package from the tarball: the published one is this build.
+  const install = lineOf(blocksOf(readme, 'bash'), /^npm install @ticketoffice\/checkout-session-cache\b/);
+  step("the package's README gives the same install line as the README's quick start", () => {
+    assert.equal(lineOf(blocksOf(packageReadme, 'bash'), /^npm install /), install);
+  });
+  const installCommand = install.replace(/(?<=^npm install )@ticketoffice\/checkout-session-cache(?= )/, tarball);
+  assert.notEqual(installCommand, install);
+  run('bash', ['-c', installCommand], { cwd: app, env: { npm_config_audit: 'false', npm_config_fund: 'false', npm_config_prefer_offline: 'true' } });
+  step("the README's install line brings the app the library, its AWS SDK peers and @nestjs/config", () => {
+    const installed = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8')).dependencies;
+    for (const name of ['@ticketoffice/checkout-session-cache', '@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb', '@nestjs/config']) {
+      assert.ok(installed[name], `${name} is not installed`);
+    }
+  });
+
+  // Every TypeScript block of both READMEs, as printed: the quick start replaces the app's module, each other block is
+  // a module file of its own.
+  const [quickStart, ...examples] = blocksOf(readme, 'ts');
+  const packageExamples = blocksOf(packageReadme, 'ts');
+  assert.match(quickStart, /export class AppModule/, "the README's first TypeScript block is the quick start's module");
+  writeFileSync(join(app, 'src/app.module.ts'), quickStart);
+  mkdirSync(join(app, 'src/readme'));
+  const exampleFiles = [
+    ...examples.map((block, index) => ({ name: `readme-${index + 1}`, block })),
+    ...packageExamples.map((block, index) => ({ name: `package-readme-${index + 1}`, block })),
+  ];
+  for (const { name, block } of exampleFiles) writeFileSync(join(app, 'src/readme', `${name}.ts`), block);
   const tsc = join(app, 'node_modules/.bin/tsc');
   run(tsc, ['-p', 'tsconfig.build.json'], { cwd: app });
 
@@ -112,7 +177,7 @@ try {
 
   /** @param {string} dir @param {string} mode @param {NodeJS.ProcessEnv} env */
   const bootIn = (dir, mode, env = {}) => {
-    const output = run(process.execPath, ['dist/main.js', mode], { cwd: dir, env });
+    const output = run(process.execPath, ['dist/lifecycle.main.js', mode], { cwd: dir, env });
     const line = output.split('\n').find((l) => l.startsWith('RESULT '));
     assert.ok(line, `no RESULT line in:\n${output}`);
     return { output, result: JSON.parse(line.slice('RESULT '.length)) };
@@ -143,10 +208,44 @@ try {
     assert.match(output, new RegExp(`DynamoDB table "consumer-sessions", region us-east-1, endpoint ${dynamo.endpoint}`));
   });
 
+  step(`every TypeScript example of both READMEs (${exampleFiles.length}) boots, and the services it declares hold tickets`, () => {
+    assert.ok(examples.length >= 2 && packageExamples.length >= 1, 'the READMEs lost their examples');
+    for (const { name } of exampleFiles) {
+      const env = { ...DYNAMODB_LOCAL_ENV, DYNAMODB_ENDPOINT: dynamo.endpoint, DYNAMODB_AUTO_CREATE_TABLE: 'true', SESSIONS_TABLE: `${name}-sessions` };
+      const output = run(process.execPath, ['dist/readme-example.main.js', `./readme/${name}.js`], { cwd: app, env: { ...env, DYNAMODB_CHECKOUT_SESSIONS_TABLE: `${name}-sessions` } });
+      const line = output.split('\n').find((l) => l.startsWith('RESULT '));
+      assert.ok(line, `${name}: no RESULT line in:\n${output}`);
+      for (const service of Object.values(JSON.parse(line.slice('RESULT '.length)))) assert.equal(service.status, 'CREATED', `${name}: ${line}`);
+      const driver = /Using the (\w+) driver/.exec(output)?.[1];
+      assert.ok(driver, `${name}: no driver line in:\n${output}`);
+      // On DynamoDB, the settings came from env (forRoot, or readCheckoutSessionCacheEnv in forRootAsync).
+      if (driver === 'dynamodb') assert.match(output, new RegExp(`endpoint ${dynamo.endpoint}`), `${name}:\n${output}`);
+      process.stdout.write(`    ${name}: ${driver} driver, ${line.slice('RESULT '.length)}\n`);
+    }
+  });
+
+  await stepAsync("the quick start, served by `npm run start` as printed, answers the README's curl with a session", async () => {
+    const commands = blocksOf(readme, 'bash').find((block) => /^npm run start$/m.test(block))?.split('\n').filter((line) => line.trim() !== '');
+    assert.ok(commands, "the README's quick start has no `npm run start` block");
+    const [start, ...calls] = commands;
+    assert.equal(start, 'npm run start');
+    assert.ok(calls.length === 1 && calls[0].startsWith('curl '), `expected one curl after npm run start, got ${JSON.stringify(calls)}`);
+    // The app's server in the background (its output in a log), then the README's curl against it on port 3000.
+    const script = ['LOGS=$(mktemp -d)', '{', start, '} > "$LOGS/app.log" 2>&1 &', 'await_port 3000 240 || { cat "$LOGS/app.log"; exit 1; }', 'echo "::: curl"', ...calls].join('\n');
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|DYNAMODB_|CHECKOUT_|PORT$|NODE_ENV$)/.test(name)));
+    const { status, output } = await runOnFixedPorts(script, { ports: [3000], cwd: app, env: { ...env, NO_COLOR: '1' }, timeoutMs: 300_000 });
+    assert.equal(status, 0, output);
+    const answer = JSON.parse(output.split('::: curl\n')[1].trim());
+    assert.equal(answer.status, 'CREATED', output);
+    assert.deepEqual([answer.eventId, answer.priceId, answer.quantity], ['concert-2026', 'standard', 2]);
+  });
+
   // The same app as CommonJS: `"type": "commonjs"`, compiled by tsc (nodenext) to require() calls, on the same node_modules.
   const cjs = join(work, 'consumer-cjs');
   mkdirSync(cjs);
   cpSync(join(app, 'src'), join(cjs, 'src'), { recursive: true });
+  // nest new's server entry awaits at its top level, which CommonJS cannot; the quick start ran from it above.
+  rmSync(join(cjs, 'src/main.ts'));
   for (const file of ['tsconfig.json', 'tsconfig.build.json']) copyFileSync(join(app, file), join(cjs, file));
   writeFileSync(join(cjs, 'package.json'), JSON.stringify({ ...manifest, name: 'consumer-cjs', type: 'commonjs' }, null, 2));
   symlinkSync(join(app, 'node_modules'), join(cjs, 'node_modules'), 'dir');
@@ -154,7 +253,7 @@ try {
 
   step("a CommonJS app require()s the package and './health' and runs the lifecycle on the memory driver", () => {
     assert.match(readFileSync(join(cjs, 'dist/memory.module.js'), 'utf8'), /require\("@ticketoffice\/checkout-session-cache"\)/);
-    assert.match(readFileSync(join(cjs, 'dist/main.js'), 'utf8'), /require\("@ticketoffice\/checkout-session-cache\/health"\)/);
+    assert.match(readFileSync(join(cjs, 'dist/lifecycle.main.js'), 'utf8'), /require\("@ticketoffice\/checkout-session-cache\/health"\)/);
     const { result } = bootIn(cjs, 'memory');
     assert.deepEqual(result, { mode: 'memory', ...lifecycle });
   });

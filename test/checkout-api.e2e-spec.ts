@@ -260,10 +260,17 @@ describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driv
   });
 
   // The library's conformance kit proves the atomicity under racing creates; this proves what the app adds to it.
-  it('answers 409 with what is available once the listed tickets are held, and a cancelled hold frees its ticket', async () => {
+  it('answers 409 SOLD_OUT with what is available once the listed tickets are held, and a cancelled hold frees its ticket', async () => {
     const held = await Promise.all([1, 2].map(() => http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 }).expect(201)));
     const refused = await http().post('/checkout-sessions').send({ eventId, priceId: 'ga', quantity: 1 }).expect(409);
-    expect(refused.body.message).toBe(`Only 0 ticket(s) available to hold for event ${eventId}, price ga: 1 requested`);
+    expect(refused.body).toEqual({
+      statusCode: 409,
+      code: 'SOLD_OUT',
+      error: 'Conflict',
+      message: `Only 0 ticket(s) available to hold for event ${eventId}, price ga: 1 requested`,
+      requested: 1,
+      available: 0,
+    });
     await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 2, available: 0 });
     await http().patch(`/checkout-sessions/${held[0]!.body.id}`).send({ status: 'CANCELLED' }).expect(200);
     await http().get('/checkout-sessions/held').query({ eventId, priceId: 'ga' }).expect(200, { held: 1, available: 1 });
@@ -273,7 +280,7 @@ describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driv
   it('limits each listed price on its own, and leaves pairs that are not listed unlimited', async () => {
     await http().post('/checkout-sessions').send({ eventId, priceId: 'vip', quantity: 2 }).expect(201);
     const refused = await http().post('/checkout-sessions').send({ eventId, priceId: 'vip', quantity: 2 }).expect(409);
-    expect(refused.body.message).toContain('Only 1 ticket(s) available');
+    expect(refused.body).toMatchObject({ code: 'SOLD_OUT', requested: 2, available: 1, message: expect.stringContaining('Only 1 ticket(s) available') });
     await http().get('/checkout-sessions/held').query({ eventId, priceId: 'vip' }).expect(200, { held: 2, available: 1 });
     await http().post('/checkout-sessions').send({ eventId, priceId: 'unlisted', quantity: 1000 }).expect(201);
     await http().get('/checkout-sessions/held').query({ eventId, priceId: 'unlisted' }).expect(200, { held: 1000 });
@@ -299,6 +306,6 @@ describe.each(DRIVERS)('checkout-api with CHECKOUT_API_STOCK (%s driver)', (driv
 
   it('answers 400 for a held query without priceId', async () => {
     const response = await http().get('/checkout-sessions/held').query({ eventId }).expect(400);
-    expect(response.body.message).toEqual(['priceId: is required']);
+    expect(response.body).toMatchObject({ code: 'VALIDATION_FAILED', issues: ['priceId: is required'] });
   });
 });

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -222,5 +223,22 @@ describe('the Lambda bundle without credentials in env', () => {
       await proxy.stop();
       await new Promise((resolve) => endpoint.close(resolve));
     }
+  });
+});
+
+describe('the bundle of npm run build:lambda', () => {
+  it('holds no @nestjs/swagger: the OpenAPI page is served by npm start only (README)', () => {
+    const files = readdirSync(dirname(bundle.entry), { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.mjs'));
+    expect(files.length).toBeGreaterThan(1);
+    for (const file of files) expect(readFileSync(join(dirname(bundle.entry), file), 'utf8')).not.toMatch(/swagger-ui|SwaggerModule/);
+  });
+
+  it('is what npm run infra:synth, run next as the README prints it, packs: it writes the template and says where', () => {
+    // dist/lambda is the build of this file's beforeAll; no other suite writes it.
+    const synth = spawnSync('npm', ['run', 'infra:synth'], { encoding: 'utf8', env: { ...process.env, CDK_OUTDIR: undefined } });
+    expect(synth.status).toBe(0);
+    expect(synth.stderr).toContain('CloudFormation template of stack CheckoutApi: cdk.out/CheckoutApi.template.json');
+    const template = JSON.parse(readFileSync('cdk.out/CheckoutApi.template.json', 'utf8')) as { Resources: Record<string, { Type: string }> };
+    expect(Object.values(template.Resources).map((resource) => resource.Type)).toEqual(expect.arrayContaining(['AWS::Lambda::Function', 'AWS::DynamoDB::Table']));
   });
 });

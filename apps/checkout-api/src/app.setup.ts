@@ -2,7 +2,7 @@ import { type NestApplicationOptions, StandardSchemaValidationPipe } from '@nest
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module.js';
-import { CheckoutSessionErrorsFilter } from './checkout-sessions/checkout-session-errors.filter.js';
+import { ApiErrorsFilter } from './errors/api-errors.filter.js';
 
 /** Largest accepted request body; larger ones get 413. */
 export const MAX_BODY = '64kb';
@@ -11,7 +11,7 @@ export const MAX_BODY = '64kb';
 export function configureApp(app: NestExpressApplication): NestExpressApplication {
   app.useBodyParser('json', { limit: MAX_BODY });
   app.useGlobalPipes(new StandardSchemaValidationPipe());
-  app.useGlobalFilters(new CheckoutSessionErrorsFilter());
+  app.useGlobalFilters(new ApiErrorsFilter());
   app.enableShutdownHooks();
   return app;
 }

@@ -239,6 +239,31 @@ describe('CheckoutSessionCacheModule start-up', () => {
     });
   });
 
+  it.each([
+    ['names no driver', undefined],
+    ['names the memory driver', 'memory'],
+    ['names the dynamodb driver', 'dynamodb'],
+  ])('reads the DynamoDB env in a forRootAsync factory that passes the driver, when the env %s', async (_case, envDriver) => {
+    const env = { CHECKOUT_SESSION_CACHE_DRIVER: envDriver, DYNAMODB_ENDPOINT: 'http://127.0.0.1:9', AWS_REGION: 'eu-west-1', CHECKOUT_SESSION_TTL_HOURS: '3' };
+    await withEnv(env, async () => {
+      const module = await Test.createTestingModule({
+        imports: [
+          CheckoutSessionCacheModule.forRootAsync({
+            useFactory: () => ({ ...readCheckoutSessionCacheEnv(process.env, 'dynamodb'), tableName: 'from-factory', verifyTableOnStartup: false }),
+          }),
+        ],
+      }).compile();
+      expect(module.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS)).toMatchObject({
+        driver: 'dynamodb',
+        endpoint: 'http://127.0.0.1:9',
+        region: 'eu-west-1',
+        tableName: 'from-factory',
+        ttlHours: 3,
+      });
+      await module.close();
+    });
+  });
+
   it('fails start-up in production when no driver is chosen, and warns when memory is chosen there', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
     try {

@@ -78,9 +78,11 @@ const withoutUndefined = <T extends object>(options: T): Partial<T> =>
   Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 /**
- * Reads and validates the module's env: `CHECKOUT_SESSION_CACHE_DRIVER` (unless `driver` is given), then only the
- * variables that driver uses. Empty variables count as unset. Throws {@link CheckoutSessionCacheConfigError}.
- * `forRoot` calls it; call it in a `forRootAsync` factory to take settings from env there.
+ * Reads and validates the module's env (`process.env` by default): the driver is `driver` when given — whatever
+ * `CHECKOUT_SESSION_CACHE_DRIVER` says — else `CHECKOUT_SESSION_CACHE_DRIVER`; then only the variables that driver
+ * uses are read (the DynamoDB ones only for `dynamodb`). Empty variables count as unset. Throws
+ * {@link CheckoutSessionCacheConfigError}. `forRoot` calls it; in a `forRootAsync` factory that chooses the driver,
+ * pass it: `{ ...readCheckoutSessionCacheEnv(process.env, 'dynamodb'), tableName }`.
  */
 export function readCheckoutSessionCacheEnv(
   env: NodeJS.ProcessEnv = process.env,

@@ -83,10 +83,13 @@ export const newCheckoutSessionSchema = z.strictObject(
   strictObjectErrors('unknown field(s)', 'body must be a JSON object'),
 );
 
+/** An idempotency key of `create`: 1–128 characters of well-formed text without control characters. */
+export const checkoutSessionIdempotencyKeySchema = identifier;
+
 /** Options of `create`. */
 export const checkoutSessionCreateOptionsSchema = z.strictObject(
   {
-    idempotencyKey: z.optional(identifier),
+    idempotencyKey: z.optional(checkoutSessionIdempotencyKeySchema),
     maxHeld: z.optional(
       z
         .number({ error: 'must be a number' })

@@ -22,6 +22,7 @@ import type {
   CheckoutSession,
   CheckoutSessionCount,
   CheckoutSessionCreateOptions,
+  CheckoutSessionCreateResult,
   CheckoutSessionCountQuery,
   CheckoutSessionHeldQuery,
   CheckoutSessionStatus,
@@ -49,6 +50,10 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
   }
 
   async create(input: NewCheckoutSession, options: CheckoutSessionCreateOptions = {}): Promise<CheckoutSession> {
+    return (await this.createOrReplay(input, options)).session;
+  }
+
+  async createOrReplay(input: NewCheckoutSession, options: CheckoutSessionCreateOptions = {}): Promise<CheckoutSessionCreateResult> {
     const valid = parseOrThrow(newCheckoutSessionSchema, input);
     const { idempotencyKey, maxHeld } = parseOrThrow(checkoutSessionCreateOptionsSchema, options);
     const createdAt = this.clock.now();
@@ -63,9 +68,9 @@ export class CheckoutSessionCacheService implements CheckoutSessionCache, OnModu
     const result = await this.store.insert(session, { bucket: holdBucketOf(session.expiresAt, this.ttlMs), maxHeld }, idempotencyKey, createdAt);
     switch (result.outcome) {
       case 'created':
-        return session;
+        return { session, replayed: false };
       case 'replayed':
-        return this.replay(idempotencyKey!, valid, result.existingId);
+        return { session: await this.replay(idempotencyKey!, valid, result.existingId), replayed: true };
       case 'soldOut':
         throw new CheckoutSessionSoldOutError(valid.eventId, valid.priceId, valid.quantity, result.available);
     }

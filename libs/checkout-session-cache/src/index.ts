@@ -8,6 +8,7 @@ export {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
   checkoutSessionHeldQuerySchema,
+  checkoutSessionIdempotencyKeySchema,
   checkoutSessionIdSchema,
   checkoutSessionMetadataSchema,
   checkoutSessionStatusSchema,

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Patch, Post, Query } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Delete, Get, Headers, HttpCode, NotFoundException, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import {
+  checkoutSessionIdempotencyKeySchema,
   checkoutSessionStatusUpdateSchema,
   InjectCheckoutSessionCache,
   type CheckoutSession,
@@ -10,8 +11,12 @@ import {
   type CheckoutSessionStatus,
   type NewCheckoutSession,
 } from '@ticketoffice/checkout-session-cache';
+import type { Response } from 'express';
 import type * as z from 'zod/mini';
 import { CheckoutStockService } from './checkout-stock.service.js';
+
+/** The response header that marks a create answered from an earlier one with the same `Idempotency-Key`. */
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
 /** Answer of `GET /checkout-sessions/held`: tickets held, and for a pair listed in the stock, what can still be held. */
 export interface HeldResponse {
@@ -31,16 +36,27 @@ export class CheckoutSessionsController {
   ) {}
 
   /**
-   * An `Idempotency-Key` header makes retries safe: the same key and body return the first call's session. For a
-   * pair listed in `CHECKOUT_API_STOCK`, the hold is limited to its stock (409 when not enough is free).
+   * An `Idempotency-Key` header makes retries safe: the same key and body return the first call's session, with
+   * `Idempotent-Replayed: true`. For a pair listed in `CHECKOUT_API_STOCK`, the hold is limited to its stock (409
+   * `SOLD_OUT` when not enough is free).
    */
   @Post()
-  create(@Body() body: NewCheckoutSession, @Headers('idempotency-key') idempotencyKey?: string): Promise<CheckoutSession> {
+  async create(
+    @Body() body: NewCheckoutSession,
+    @Res({ passthrough: true }) response: Response,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<CheckoutSession> {
+    if (idempotencyKey !== undefined) {
+      const key = checkoutSessionIdempotencyKeySchema.safeParse(idempotencyKey);
+      if (!key.success) throw new BadRequestException(key.error.issues.map((issue) => `Idempotency-Key header: ${issue.message}`));
+    }
     const maxHeld = this.stock.maxHeld(body?.eventId, body?.priceId);
-    return this.cache.create(body, {
+    const { session, replayed } = await this.cache.createOrReplay(body, {
       ...(idempotencyKey !== undefined && { idempotencyKey }),
       ...(maxHeld !== undefined && { maxHeld }),
     });
+    if (replayed) response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+    return session;
   }
 
   /** `status` may repeat (`status=CREATED&status=CONFIRMING`) or list statuses separated by commas. */

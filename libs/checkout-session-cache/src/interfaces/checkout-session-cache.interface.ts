@@ -1,6 +1,7 @@
 import type {
   CheckoutSession,
   CheckoutSessionCreateOptions,
+  CheckoutSessionCreateResult,
   CheckoutSessionCount,
   CheckoutSessionCountQuery,
   CheckoutSessionHeldQuery,
@@ -22,6 +23,11 @@ export interface CheckoutSessionCache {
    * otherwise throws `CheckoutSessionSoldOutError`. Every create counts in `held` while it holds.
    */
   create(input: NewCheckoutSession, options?: CheckoutSessionCreateOptions): Promise<CheckoutSession>;
+  /**
+   * `create`, telling a replay apart: `replayed` is `true` when an earlier create with the same idempotency key and
+   * input made the session (an HTTP API answers it with `Idempotent-Replayed: true`). Same errors as `create`.
+   */
+  createOrReplay(input: NewCheckoutSession, options?: CheckoutSessionCreateOptions): Promise<CheckoutSessionCreateResult>;
   /** The session, or `null` when absent or expired. */
   getById(id: string): Promise<CheckoutSession | null>;
   /**
