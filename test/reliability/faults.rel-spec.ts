@@ -12,22 +12,10 @@ import {
 import { appEnv, createTestApp } from '../support/checkout-api.harness.js';
 import { bootCache } from '../support/checkout-session-cache.harness.js';
 import type { Fault, FaultProxy } from '../support/fault-proxy.js';
-import { FAILURE_BOUND_MS, FAULT_SETTINGS, faultedTable, WRITE_FAILURE_BOUND_MS } from '../support/reliability.harness.js';
+import { FAULT_SETTINGS, FAULTS } from '../support/fault-bounds.js';
+import { faultedTable } from '../support/reliability.harness.js';
 
 jest.setTimeout(60_000);
-
-/** Faults that make every attempt fail. */
-const FAULTS: [string, Fault][] = [
-  ['latency beyond the request timeout', { kind: 'latency', ms: FAULT_SETTINGS.requestTimeoutMs * 3 }],
-  ['a black-holed connection', { kind: 'blackhole' }],
-  ['connection resets', { kind: 'reset' }],
-  ['HTTP 500', { kind: 'http', status: 500 }],
-  ['HTTP 503', { kind: 'http', status: 503 }],
-  ['ThrottlingException', { kind: 'throttle' }],
-];
-
-/** Slack over the documented bound for scheduling on a busy 2-core machine. */
-const SLACK_MS = 1500;
 
 describe('library under injected faults (DynamoDB Local behind a fault proxy)', () => {
   let proxy: FaultProxy;
@@ -55,32 +43,29 @@ describe('library under injected faults (DynamoDB Local behind a fault proxy)', 
 
   afterEach(() => proxy.set({ kind: 'none' }));
 
-  // A write whose answer never came is resent until DynamoDB answers, for one more budget: its own bound. The status
-  // change and the delete fail at their first read here.
-  const operations: [string, () => Promise<unknown>, number][] = [
-    ['create', () => cache.create({ eventId: 'faults', priceId: 'p', quantity: 1 }), WRITE_FAILURE_BOUND_MS],
-    ['getById', () => cache.getById(existing), FAILURE_BOUND_MS],
-    ['updateStatus', () => cache.updateStatus(existing, 'CONFIRMING'), FAILURE_BOUND_MS],
-    ['count', () => cache.count({ eventId: 'faults' }), FAILURE_BOUND_MS],
-    ['deleteById', () => cache.deleteById(randomUUID()), FAILURE_BOUND_MS],
-    ['ping', () => cache.ping(), FAILURE_BOUND_MS],
+  // How long each takes against its documented bound is the benchmark's to measure (npm run bench:fault-bounds), not
+  // a loaded machine's to assert.
+  const operations: [string, () => Promise<unknown>][] = [
+    ['create', () => cache.create({ eventId: 'faults', priceId: 'p', quantity: 1 })],
+    ['getById', () => cache.getById(existing)],
+    ['updateStatus', () => cache.updateStatus(existing, 'CONFIRMING')],
+    ['count', () => cache.count({ eventId: 'faults' })],
+    ['deleteById', () => cache.deleteById(randomUUID())],
+    ['ping', () => cache.ping()],
   ];
 
   describe.each(FAULTS)('with %s', (_name, fault) => {
     beforeAll(boot);
 
-    it.each(operations)('%s fails with CheckoutSessionStoreUnavailableError within its bound', async (_op, call, bound) => {
+    it.each(operations)('%s fails with CheckoutSessionStoreUnavailableError, its cause attached', async (_op, call) => {
       proxy.set(fault);
       const before = { ...proxy.injected };
-      const started = Date.now();
       const error = await call().then(
         () => undefined,
         (e: unknown) => e,
       );
-      const elapsed = Date.now() - started;
       expect(error).toBeInstanceOf(CheckoutSessionStoreUnavailableError);
       expect((error as Error).cause).toBeDefined();
-      expect(elapsed).toBeLessThan(bound + SLACK_MS);
       expect(proxy.injected[fault.kind]! - (before[fault.kind] ?? 0)).toBeGreaterThanOrEqual(1);
     });
   });

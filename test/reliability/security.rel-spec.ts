@@ -7,7 +7,8 @@ import { CHECKOUT_SESSION_CACHE_IAM_ACTIONS, ensureCheckoutSessionTable } from '
 import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
 import { bootCache, directClient, ManualClock, uniqueTableName } from '../support/checkout-session-cache.harness.js';
 import type { Fault } from '../support/fault-proxy.js';
-import { FAULT_SETTINGS, faultedTable } from '../support/reliability.harness.js';
+import { FAULT_SETTINGS } from '../support/fault-bounds.js';
+import { faultedTable } from '../support/reliability.harness.js';
 
 jest.setTimeout(120_000);
 

@@ -8,24 +8,8 @@ import {
 import { bootCache, provisionTable } from './checkout-session-cache.harness.js';
 import { DEFAULT_WINDOW_MS } from './conflict-model.harness.js';
 import { DynamoDbConflictModel } from './dynamodb-conflict-model.js';
+import { FAULT_SETTINGS } from './fault-bounds.js';
 import { FaultProxy } from './fault-proxy.js';
-
-/** Settings of the faulted clients: short timeouts keep the suite fast, the bound below follows from them. */
-export const FAULT_SETTINGS = { maxAttempts: 3, requestTimeoutMs: 300 } as const;
-
-/**
- * The documented worst case of one call (docs/retries-and-timeouts.md): every attempt spends its connection and request
- * timeouts, plus the SDK's backoff between attempts (full jitter, at most base × 2^i; base 100 ms, 500 ms throttled).
- */
-export const FAILURE_BOUND_MS =
-  FAULT_SETTINGS.maxAttempts * 2 * FAULT_SETTINGS.requestTimeoutMs +
-  Array.from({ length: FAULT_SETTINGS.maxAttempts - 1 }, (_, i) => 500 * 2 ** i).reduce((a, b) => a + b, 0);
-
-/**
- * The documented worst case of a write whose outcome stays unknown: the call's bound, then resends of the identical
- * request until DynamoDB answers, for at most `maxAttempts × requestTimeoutMs` (docs/retries-and-timeouts.md).
- */
-export const WRITE_FAILURE_BOUND_MS = FAILURE_BOUND_MS + FAULT_SETTINGS.maxAttempts * FAULT_SETTINGS.requestTimeoutMs;
 
 /** DynamoDB Local's address from the Jest global setup, as host and port. */
 export function dynamoDbLocalAddress(): { host: string; port: number } {
