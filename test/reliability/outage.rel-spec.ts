@@ -8,9 +8,9 @@ import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CHECKOUT_SESSION_CACHE_DYNAMODB_CLIENT, ensureCheckoutSessionTable } from '../../libs/checkout-session-cache/src/index.js';
-import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.harness.js';
+import { appEnv, createTestApp } from '../support/checkout-api.harness.js';
 import { directClient } from '../support/checkout-session-cache.harness.js';
-import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../support/dynamodb-local.mjs';
+import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../../scripts/dynamodb-local.launcher.mjs';
 import { FAULT_SETTINGS } from '../support/fault-bounds.js';
 
 jest.setTimeout(120_000);
@@ -164,21 +164,6 @@ describe('DynamoDB Local stopped mid-load, then started again', () => {
       expect(new Map(Items!.map((item) => [item.id!.S!, Number(item.quantity!.N)]))).toEqual(present);
     } finally {
       direct.destroy();
-    }
-  });
-});
-
-describe('a missing table', () => {
-  it('is reported as such: a clear log line at start-up and per failure, and 503 rather than "not found"', async () => {
-    const logger = new CapturingLogger();
-    const app = await createTestApp(appEnv('dynamodb', { DYNAMODB_AUTO_CREATE_TABLE: 'false', DYNAMODB_CHECKOUT_SESSIONS_TABLE: 'never-created' }), logger);
-    try {
-      await request(app.getHttpServer() as App).get('/checkout-sessions/00000000-0000-4000-8000-000000000000').expect(503);
-      await request(app.getHttpServer() as App).get('/health').expect(503);
-      expect(logger.lines).toContainEqual(expect.stringMatching(/^ERROR table "never-created" does not exist \(run `npm run table:create`/));
-      expect(logger.lines).toContainEqual(expect.stringMatching(/^ERROR getById: table "never-created" or its index does not exist/));
-    } finally {
-      await app.close();
     }
   });
 });

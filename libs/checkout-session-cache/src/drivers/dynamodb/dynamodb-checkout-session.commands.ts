@@ -3,7 +3,8 @@ import type {
   QueryCommandInput,
   TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { CHECKOUT_SESSION_STATUSES, COUNT_INDEX_NAME } from '../../checkout-session-cache.constants.js';
+import { CHECKOUT_SESSION_STATUSES } from '../../checkout-session-cache.state-machine.js';
+import { COUNT_INDEX_NAME } from './dynamodb-checkout-session.layout.js';
 import type { CheckoutSessionCountFilter } from '../../interfaces/checkout-session-store.interface.js';
 import type { CheckoutSessionMetadata, CheckoutSessionStatus } from '../../interfaces/checkout-session.interface.js';
 import { countKeyOf, countShardOf, countShardsOf, metadataIdOf } from './dynamodb-checkout-session.keys.js';

@@ -1,4 +1,4 @@
-import { COUNT_INDEX_SHARDS } from '../../checkout-session-cache.constants.js';
+import { COUNT_INDEX_SHARDS } from './dynamodb-checkout-session.layout.js';
 import type { CheckoutSessionStatus } from '../../interfaces/checkout-session.interface.js';
 
 /**

@@ -43,7 +43,8 @@ import {
 import { ledgerIdOf, metadataIdOf } from './dynamodb-checkout-session.keys.js';
 import { conditionFailureItem, failedConditionItem, isContended, isUncertain } from './dynamodb-checkout-session.outcomes.js';
 import { DynamoDbCheckoutSessionProbe } from './dynamodb-checkout-session.probe.js';
-import { ensureCheckoutSessionTable, inspectCheckoutSessionTable } from './dynamodb-checkout-session.table.js';
+import { inspectCheckoutSessionTable } from './dynamodb-checkout-session.inspection.js';
+import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.provisioning.js';
 import { HoldLedgerBatcher, type LedgerMemberOutcome } from './dynamodb-hold-ledger.batcher.js';
 import { HoldLedgerHousekeeping } from './dynamodb-hold-ledger.housekeeping.js';
 
