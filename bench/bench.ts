@@ -1,80 +1,55 @@
-// `npm run bench` (30 minutes or more) and `npm run bench -- --quick` (about 7 minutes). Starts what it needs (DynamoDB
-// Local on a free port, the built sample app), warms up, measures, prints tables and writes bench/results/latest.json.
+// `npm run bench` (40 minutes or more) and `npm run bench -- --quick` (about 13 minutes on a shared 2-core machine).
+// Starts what it needs (DynamoDB Local on a free port, the built sample app), warms up, measures, prints tables and
+// writes bench/results/latest.json.
 // Every comparison is a ratio measured in this run, interleaved, with medians (see bench/measure.ts).
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { NestFactory } from '@nestjs/core';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CHECKOUT_SESSION_CACHE,
-  CheckoutSessionCacheModule,
-  createCheckoutSessionDynamoDbClient,
-  ensureCheckoutSessionTable,
-  CHECKOUT_SESSION_STATUSES,
-  COUNT_INDEX_NAME,
-  type CheckoutSessionCache,
-  type CheckoutSessionCacheModuleOptions,
-} from '../libs/checkout-session-cache/src/index.js';
-import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
-import { holdBucketOf } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
-import { countKeyOf, countShardOf, countShardsOf, ledgerIdOf } from '../libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.keys.js';
+import { createCheckoutSessionDynamoDbClient, ensureCheckoutSessionTable } from '../libs/checkout-session-cache/src/index.js';
+import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../scripts/dynamodb-local.launcher.mjs';
 import { dynamoDbHoldsBenchmark, memoryHoldsBenchmark } from './holds.js';
+import { hotPriceBenchmark, hotPriceLines, hotPriceTargets } from './hot-price.js';
 import { onSaleBenchmark } from './on-sale.js';
+import { measureOverhead, overheadLines, overheadShares } from './overhead.js';
 import { batchWrite, sessionItem, TTL_MS } from './seed.js';
 import { measureColdStart, printColdStart } from './cold-start.js';
-import { compare, percentile, runBatch, tableLines, type Side, type Summary } from './measure.js';
+import { compare, percentile, tableLines, type Side, type Summary } from './measure.js';
+import {
+  bootCache as boot,
+  COUNT_EVENT,
+  COUNT_EVENT_SESSIONS,
+  DYNAMODB_OPERATIONS,
+  input,
+  librarySides,
+  none,
+  OPERATIONS,
+  type Operation,
+  rawSdkSides,
+  seedSessions,
+  SPREAD_PRICES,
+} from './sides.js';
 
 const quick = process.argv.includes('--quick');
 const config = quick
-  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15, heldLive: [1, 1000, 100_000], buyers: 1000, onSaleLive: [1000, 100_000], coldStartRounds: 10 }
-  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30, heldLive: [1, 1000, 100_000], buyers: 3000, onSaleLive: [1000, 100_000], coldStartRounds: 30 };
+  ? { rounds: 4, n: 200, memoryN: 20_000, httpSeconds: 5, live: [1, 100, 1000], unrelated: [0, 10_000], countSamples: 15, heldLive: [1, 1000, 100_000], buyers: 1000, onSaleLive: [1000, 100_000], coldStartRounds: 10, hotPrice: { creates: 300, rounds: 3 }, overhead: { rounds: 8, calls: 600 } }
+  : { rounds: 10, n: 500, memoryN: 50_000, httpSeconds: 15, live: [1, 100, 1000], unrelated: [0, 10_000, 100_000], countSamples: 30, heldLive: [1, 1000, 100_000], buyers: 3000, onSaleLive: [1000, 100_000], coldStartRounds: 30, hotPrice: { creates: 600, rounds: 5 }, overhead: { rounds: 16, calls: 1500 } };
 const CONCURRENCY = [1, 32];
-const OPERATIONS = ['create', 'getById', 'updateStatus', 'count', 'deleteById'] as const;
-type Operation = (typeof OPERATIONS)[number];
 /** The same client settings on both sides; generous timeouts, since a loaded 2-core machine answers slowly at times. */
 const CLIENT_SETTINGS = { maxAttempts: 3, requestTimeoutMs: 5000 } as const;
 const TABLE = 'bench-sessions';
 const SCALING_TABLE = 'bench-scaling';
-const COUNT_EVENT = 'bench-count';
-const COUNT_EVENT_SESSIONS = 20;
 /** Prices of the HTTP benchmark's event: each has its own hold ledger. */
 const HTTP_PRICES = 20;
 const APP_MAIN = 'dist/apps/checkout-api/apps/checkout-api/src/main.js';
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const none = async (): Promise<string[]> => [];
-const input = (eventId: string) => ({ eventId, priceId: 'p', quantity: 2, price: 10 });
 
 function printTable(title: string, header: string[], rows: (string | number)[][]): void {
   for (const line of tableLines(title, header, rows)) log(line);
-}
-
-async function boot(options: CheckoutSessionCacheModuleOptions) {
-  const app = await NestFactory.createApplicationContext(CheckoutSessionCacheModule.forRoot(options), { logger: ['error', 'warn'] });
-  return { app, cache: app.get<CheckoutSessionCache>(CHECKOUT_SESSION_CACHE) };
-}
-
-/** Creates `n` sessions through `cache` (not timed) and returns their ids. */
-async function seedSessions(cache: CheckoutSessionCache, n: number, eventId: string): Promise<string[]> {
-  const ids: string[] = [];
-  await runBatch(n, 64, async () => ids.push((await cache.create(input(eventId))).id));
-  return ids;
-}
-
-/** The port's five operations over prepared sessions; `reset`, when given, runs before each batch. */
-function librarySides(cache: () => CheckoutSessionCache, tag: string, reset?: () => Promise<void>): Record<Operation, Side<string[]>> {
-  const seeded = (n: number) => seedSessions(cache(), n, `${tag}-seed`);
-  return {
-    create: { reset, prepare: none, op: () => cache().create(input(`${tag}-create`)) },
-    getById: { reset, prepare: seeded, op: (ids, i) => cache().getById(ids[i]!) },
-    updateStatus: { reset, prepare: seeded, op: (ids, i) => cache().updateStatus(ids[i]!, 'CONFIRMING') },
-    count: { reset, prepare: none, op: () => cache().count({ eventId: COUNT_EVENT, priceId: 'p' }) },
-    deleteById: { reset, prepare: seeded, op: (ids, i) => cache().deleteById(ids[i]!) },
-  };
 }
 
 /** The memory driver, on a fresh module (and store) before each batch, so batches never pile up in the heap. */
@@ -86,143 +61,6 @@ function memoryLibrarySides(): { sides: Record<Operation, Side<string[]>>; close
     await seedSessions(booted.cache, COUNT_EVENT_SESSIONS, COUNT_EVENT);
   };
   return { sides: librarySides(() => booted!.cache, 'lib', reset), close: async () => booted?.app.close() };
-}
-
-/**
- * The floor for the DynamoDB driver: the same DynamoDB commands the driver sends (docs/holds.md, docs/scale.md), sent
- * directly through a DynamoDBDocumentClient, without validation, outcome handling or retries on conflicts.
- */
-function rawSdkSides(documents: DynamoDBDocumentClient, seed: (n: number) => Promise<string[]>): Record<Operation, Side<string[]>> {
-  const nowSeconds = () => Math.floor(Date.now() / 1000);
-  const read = async (id: string) => (await documents.send(new GetCommand({ TableName: TABLE, Key: { id }, ConsistentRead: true }))).Item!;
-  return {
-    create: {
-      prepare: none,
-      op: () => {
-        const now = Date.now();
-        const id = randomUUID();
-        const expiresAt = Math.ceil((now + TTL_MS) / 1000);
-        const holdBucket = holdBucketOf(new Date(expiresAt * 1000), TTL_MS);
-        const session = input('raw-create');
-        const item = {
-          id,
-          ...session,
-          status: 'CREATED',
-          countShard: countShardOf(session.eventId, id),
-          countKey: countKeyOf('CREATED', session.priceId),
-          createdAt: now,
-          expiresAt,
-          holdBucket,
-        };
-        return documents.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: TABLE, Item: item, ConditionExpression: 'attribute_not_exists(id)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-              {
-                Update: {
-                  TableName: TABLE,
-                  Key: { id: ledgerIdOf(session.eventId, session.priceId) },
-                  UpdateExpression: 'ADD held :quantity, #bucket :quantity',
-                  ExpressionAttributeNames: { '#bucket': `b${holdBucket}` },
-                  ExpressionAttributeValues: { ':quantity': item.quantity },
-                },
-              },
-            ],
-          }),
-        );
-      },
-    },
-    getById: { prepare: seed, op: (ids, i) => read(ids[i]!) },
-    updateStatus: {
-      prepare: seed,
-      op: async (ids, i) => {
-        const item = await read(ids[i]!);
-        const transitionId = randomUUID();
-        return documents.send(
-          new UpdateCommand({
-            TableName: TABLE,
-            Key: { id: ids[i] },
-            UpdateExpression: 'SET #status = :to, countShard = :countShard, countKey = :countKey ADD transitions :transition',
-            ConditionExpression: 'attribute_exists(id) AND expiresAt > :now AND #status = :current AND NOT contains(transitions, :transitionId)',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: {
-              ':to': 'CONFIRMING',
-              ':current': item.status,
-              ':countShard': countShardOf(item.eventId as string, ids[i]!),
-              ':countKey': countKeyOf('CONFIRMING', item.priceId as string),
-              ':transition': new Set([transitionId]),
-              ':transitionId': transitionId,
-              ':now': nowSeconds(),
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        );
-      },
-    },
-    count: {
-      prepare: none,
-      // The event's 16 shards in parallel, one query per status in each (a count with a price and no status).
-      op: async () => {
-        const counts = await Promise.all(
-          countShardsOf(COUNT_EVENT).map(async (shard) => {
-            let quantity = 0;
-            for (const status of CHECKOUT_SESSION_STATUSES) {
-              let startKey: Record<string, unknown> | undefined;
-              do {
-                const page = await documents.send(
-                  new QueryCommand({
-                    TableName: TABLE,
-                    IndexName: COUNT_INDEX_NAME,
-                    KeyConditionExpression: 'countShard = :shard AND countKey = :key',
-                    FilterExpression: 'expiresAt > :now',
-                    ProjectionExpression: 'quantity',
-                    ExpressionAttributeValues: { ':shard': shard, ':key': countKeyOf(status, 'p'), ':now': nowSeconds() },
-                    ExclusiveStartKey: startKey,
-                  }),
-                );
-                for (const item of page.Items ?? []) quantity += item.quantity as number;
-                startKey = page.LastEvaluatedKey;
-              } while (startKey);
-            }
-            return quantity;
-          }),
-        );
-        return counts.reduce((a, b) => a + b, 0);
-      },
-    },
-    deleteById: {
-      prepare: seed,
-      // As the driver does for a live holding session: read it, then delete it and release its hold in one transaction.
-      op: async (ids, i) => {
-        const item = await read(ids[i]!);
-        return documents.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              {
-                Delete: {
-                  TableName: TABLE,
-                  Key: { id: ids[i] },
-                  ConditionExpression: '#status = :current AND expiresAt > :now',
-                  ExpressionAttributeNames: { '#status': 'status' },
-                  ExpressionAttributeValues: { ':current': item.status, ':now': nowSeconds() },
-                },
-              },
-              {
-                Update: {
-                  TableName: TABLE,
-                  Key: { id: ledgerIdOf(item.eventId as string, item.priceId as string) },
-                  UpdateExpression: 'ADD held :release, #bucket :release',
-                  ConditionExpression: 'attribute_exists(#bucket)',
-                  ExpressionAttributeNames: { '#bucket': `b${item.holdBucket}` },
-                  ExpressionAttributeValues: { ':release': -(item.quantity as number) },
-                },
-              },
-            ],
-          }),
-        );
-      },
-    },
-  };
 }
 
 interface FloorRecord {
@@ -297,22 +135,30 @@ function mapFloorSides(): Record<Operation, Side<string[]>> {
   };
 }
 
-/** Runs every operation at every concurrency, library against its floor. */
-async function libraryVersusFloor(
-  library: Record<Operation, Side<string[]>>,
-  floor: Record<Operation, Side<string[]>>,
+/** Library against floor for one operation. */
+interface VersusFloor {
+  library: Summary;
+  floor: Summary;
+  ratio: number;
+}
+
+/** Runs each of `operations` at every concurrency, library against its floor. */
+async function libraryVersusFloor<Op extends string>(
+  library: Record<Op, Side<string[]>>,
+  floor: Record<Op, Side<string[]>>,
+  operations: readonly Op[],
   n: number,
-): Promise<Record<number, Record<Operation, { library: Summary; floor: Summary; ratio: number }>>> {
-  const results: Record<number, Record<string, { library: Summary; floor: Summary; ratio: number }>> = {};
+): Promise<Record<number, Record<Op, VersusFloor>>> {
+  const results: Record<number, Partial<Record<Op, VersusFloor>>> = {};
   for (const concurrency of CONCURRENCY) {
-    results[concurrency] = {};
-    for (const operation of OPERATIONS) {
+    const atConcurrency: Partial<Record<Op, VersusFloor>> = (results[concurrency] = {});
+    for (const operation of operations) {
       await compare(1, Math.min(n, 100), concurrency, library[operation], floor[operation]); // warm-up
       const { a, b, ratio } = await compare(config.rounds, n, concurrency, library[operation], floor[operation]);
-      results[concurrency]![operation] = { library: a, floor: b, ratio };
+      atConcurrency[operation] = { library: a, floor: b, ratio };
     }
   }
-  return results as Record<number, Record<Operation, { library: Summary; floor: Summary; ratio: number }>>;
+  return results as Record<number, Record<Op, VersusFloor>>;
 }
 
 /** The sample app, built, in its own process, under autocannon with the session lifecycle as the request mix. */
@@ -438,18 +284,22 @@ async function main(): Promise<void> {
     const dynamo = await boot({ driver: 'dynamodb', endpoint, tableName: TABLE, ...CLIENT_SETTINGS });
     await seedSessions(dynamo.cache, COUNT_EVENT_SESSIONS, COUNT_EVENT);
     log('\nmeasuring the DynamoDB driver against the raw SDK…');
-    const rawSides = rawSdkSides(documents, (n) => seedSessions(dynamo.cache, n, 'raw-seed'));
-    const dynamoResults = await libraryVersusFloor(librarySides(() => dynamo.cache, 'lib'), rawSides, config.n);
+    const rawSides = rawSdkSides(documents, TABLE, (n) => seedSessions(dynamo.cache, n, 'raw-seed'));
+    const dynamoResults = await libraryVersusFloor(librarySides(() => dynamo.cache, 'lib'), rawSides, DYNAMODB_OPERATIONS, config.n);
     // Calibration: the same side against itself shows how far apart two identical measurements land here.
     const dynamoCalibration = await compare(config.rounds, config.n, 32, rawSides.create, { ...rawSides.create });
     await dynamo.app.close();
     rawClient.destroy();
 
+    // 1b. Where the time goes at concurrency 1: both sides on one canned in-process client, set against section 1's calls.
+    log('measuring the driver overhead on a canned in-process client…');
+    const overhead = overheadShares(await measureOverhead(config.overhead), (op) => dynamoResults[1]![op].floor.p50Ms);
+
     // 2. Memory driver against a plain Map.
     log('measuring the memory driver against a plain Map…');
     const memory = memoryLibrarySides();
     const floor = mapFloorSides();
-    const memoryResults = await libraryVersusFloor(memory.sides, floor, config.memoryN);
+    const memoryResults = await libraryVersusFloor(memory.sides, floor, OPERATIONS, config.memoryN);
     const memoryCalibration = await compare(config.rounds, config.memoryN, 32, floor.getById, { ...floor.getById });
     await memory.close();
     const footprint = JSON.parse(
@@ -482,15 +332,20 @@ async function main(): Promise<void> {
     log('measuring the on-sale scenario…');
     const onSale = await onSaleBenchmark(endpoint, { buyers: config.buyers, live: config.onSaleLive, samples: config.countSamples, rounds: config.rounds, n: config.n });
 
+    // 7. A hot price through the conflict model (DynamoDB's transaction-conflict rules in front of DynamoDB Local).
+    log('measuring a hot price through the conflict model…');
+    const hotPrice = await hotPriceBenchmark(endpoint, config.hotPrice);
+
     const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
     const largestU = config.unrelated.at(-1)!;
     // A ratio short of 0.95 by less than the A/A calibration's distance from 1 cannot be told from noise.
-    const lowestRatio = Math.min(...OPERATIONS.map((op) => dynamoResults[32]![op].ratio));
+    const lowestRatio = Math.min(...DYNAMODB_OPERATIONS.map((op) => dynamoResults[32]![op].ratio));
     const spread = Math.abs(1 - dynamoCalibration.ratio);
     const verdict = (met: boolean) => (met ? 'met' : 'missed');
     const targets = {
       dynamodbWithin5PercentOfRawSdk: lowestRatio >= 0.95 ? 'met' : lowestRatio >= 0.95 - spread ? `within noise (±${spread.toFixed(2)})` : 'missed',
-      dynamodbP99Under100Ms: verdict(OPERATIONS.every((op) => dynamoResults[32]![op].library.p99Ms < 100)),
+      dynamodbP99Under100Ms: verdict(DYNAMODB_OPERATIONS.every((op) => dynamoResults[32]![op].library.p99Ms < 100)),
+      driverCpuUnder5PercentOfALocalCallAtConcurrency1: verdict(overhead.every((row) => row.sharePercent < 5)),
       httpDynamodbAtLeast1000ReqPerSecP99Under100Ms: verdict(httpDynamo.reqPerSec >= 1000 && httpDynamo.p99Ms < 100 && httpDynamo.errors === 0),
       httpMemoryAtLeast5000ReqPerSec: verdict(httpMemory.reqPerSec >= 5000 && httpMemory.errors === 0),
       countCostFollowsLiveNotUnrelated: verdict(config.live.every((live) => scalingAt(live, largestU) <= 2 * scalingAt(live, 0))),
@@ -498,26 +353,29 @@ async function main(): Promise<void> {
       onSaleNoIndexKeyOver10PercentOfTheEvent: verdict(onSale.runs.every((run) => run.hottestIndexKeyShare <= 10)),
       onSaleLedgerAtMost4WcuPerHold: verdict(onSale.runs.every((run) => run.hottestTableKey.wcuPerHold <= 4)),
       ...coldStart.targets,
+      ...hotPriceTargets(hotPrice),
     };
-    const at32 = <T extends { library: Summary; floor: Summary; ratio: number }>(
-      results: Record<number, Record<Operation, T>>,
-      shape: (r: T) => Record<string, number>,
-    ) => Object.fromEntries(OPERATIONS.map((op) => [op, shape(results[32]![op])]));
+    const byOperation = <Op extends string>(operations: readonly Op[], results: Record<Op, VersusFloor>, shape: (r: VersusFloor) => Record<string, number>) =>
+      Object.fromEntries(operations.map((op) => [op, shape(results[op])]));
+    const memoryShape = (r: VersusFloor) => ({ ...r.library, floorOpsPerSec: r.floor.opsPerSec, ratio: r.ratio });
+    const dynamoShape = (r: VersusFloor) => ({ ...r.library, rawOpsPerSec: r.floor.opsPerSec, rawP99Ms: r.floor.p99Ms, ratio: r.ratio });
     const report = {
       library: {
-        memory: at32(memoryResults, (r) => ({ ...r.library, floorOpsPerSec: r.floor.opsPerSec, ratio: r.ratio })),
-        dynamodb: at32(dynamoResults, (r) => ({ ...r.library, rawOpsPerSec: r.floor.opsPerSec, rawP99Ms: r.floor.p99Ms, ratio: r.ratio })),
+        memory: byOperation(OPERATIONS, memoryResults[32]!, memoryShape),
+        dynamodb: byOperation(DYNAMODB_OPERATIONS, dynamoResults[32]!, dynamoShape),
       },
       libraryConcurrency1: {
-        memory: Object.fromEntries(OPERATIONS.map((op) => [op, { ...memoryResults[1]![op].library, floorOpsPerSec: memoryResults[1]![op].floor.opsPerSec, ratio: memoryResults[1]![op].ratio }])),
-        dynamodb: Object.fromEntries(OPERATIONS.map((op) => [op, { ...dynamoResults[1]![op].library, rawOpsPerSec: dynamoResults[1]![op].floor.opsPerSec, rawP99Ms: dynamoResults[1]![op].floor.p99Ms, ratio: dynamoResults[1]![op].ratio }])),
+        memory: byOperation(OPERATIONS, memoryResults[1]!, memoryShape),
+        dynamodb: byOperation(DYNAMODB_OPERATIONS, dynamoResults[1]!, dynamoShape),
       },
+      dynamodbOverheadConcurrency1: overhead,
       calibration: { dynamodbRawCreateVsItself: dynamoCalibration.ratio, memoryMapGetVsItself: memoryCalibration.ratio },
       http: { memory: httpMemory, dynamodb: httpDynamo },
       countScaling: scaling.rows,
       countScalingExpiredSameKey: scaling.expiredSameKey,
       holds,
       onSale,
+      hotPrice,
       memoryFootprint: footprint,
       lambdaColdStart: { node: coldStart.node, rows: coldStart.rows, overBare: coldStart.overBare },
       targets,
@@ -529,13 +387,19 @@ async function main(): Promise<void> {
     for (const concurrency of CONCURRENCY) {
       printTable(
         `DynamoDB driver vs raw SDK (DynamoDB Local), concurrency ${concurrency}`,
-        ['operation', 'lib ops/s', 'lib p50 ms', 'lib p99 ms', 'raw ops/s', 'raw p99 ms', 'ratio'],
-        OPERATIONS.map((op) => {
+        ['operation', 'lib ops/s', 'lib p50 ms', 'lib p99 ms', 'raw ops/s', 'raw p50 ms', 'raw p99 ms', 'ratio'],
+        DYNAMODB_OPERATIONS.map((op) => {
           const r = dynamoResults[concurrency]![op];
-          return [op, r.library.opsPerSec, r.library.p50Ms, r.library.p99Ms, r.floor.opsPerSec, r.floor.p99Ms, r.ratio];
+          const name = op === 'createSpread' ? `create, ${SPREAD_PRICES} prices` : op;
+          return [name, r.library.opsPerSec, r.library.p50Ms, r.library.p99Ms, r.floor.opsPerSec, r.floor.p50Ms, r.floor.p99Ms, r.ratio];
         }),
       );
     }
+    log(
+      `  create: one price, which the library batches (concurrent creates of a price share a transaction) and the raw floor does not; ` +
+        `create, ${SPREAD_PRICES} prices: one price per call in flight, nothing batched — the like-for-like figure`,
+    );
+    for (const line of overheadLines(overhead, config.overhead.rounds)) log(line);
     log(
       `  calibration: raw create against itself, same method: ratio ${dynamoCalibration.ratio} ` +
         '(how far apart two identical measurements land on this machine)',
@@ -599,6 +463,7 @@ async function main(): Promise<void> {
       `  keyed vs plain creates (20 prices, concurrency 32): keyed ${onSale.keyedVsPlain.keyed.opsPerSec} ops/s, ` +
         `plain ${onSale.keyedVsPlain.plain.opsPerSec} ops/s, ratio ${onSale.keyedVsPlain.ratio}`,
     );
+    for (const line of hotPriceLines(hotPrice)) log(line);
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
     printColdStart(coldStart, config.coldStartRounds, log);
     printTable(`targets${quick ? ' (--quick: few rounds, read the full run for the verdict)' : ''}`, ['target', 'verdict'], Object.entries(targets));

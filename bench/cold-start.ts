@@ -15,7 +15,7 @@ import {
   createCheckoutSessionDynamoDbClient,
   ensureCheckoutSessionTable,
 } from '../libs/checkout-session-cache/src/index.js';
-import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../scripts/dynamodb-local.launcher.mjs';
 import { buildIsolatedBundle, LambdaEnvironment } from '../test/support/lambda-environment.js';
 import { httpEvent } from '../test/support/lambda-events.js';
 import { median, tableLines } from './measure.js';

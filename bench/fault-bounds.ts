@@ -12,7 +12,7 @@ import {
   ensureCheckoutSessionTable,
   type CheckoutSessionCache,
 } from '../libs/checkout-session-cache/src/index.js';
-import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../test/support/dynamodb-local.mjs';
+import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../scripts/dynamodb-local.launcher.mjs';
 import { FAILURE_BOUND_MS, FAULT_SETTINGS, FAULTS, WRITE_FAILURE_BOUND_MS } from '../test/support/fault-bounds.js';
 import { FaultProxy } from '../test/support/fault-proxy.js';
 import { tableLines } from './measure.js';

@@ -10,7 +10,7 @@ import {
   type CheckoutSessionCache,
   type CheckoutSessionCacheModuleOptions,
 } from '../libs/checkout-session-cache/src/index.js';
-import { DYNAMODB_LOCAL_ENV } from '../test/support/dynamodb-local.mjs';
+import { DYNAMODB_LOCAL_ENV } from '../scripts/dynamodb-local.launcher.mjs';
 import { compare, percentile, runBatch, type Summary } from './measure.js';
 import { addToLedger, batchWrite, sessionItem, TTL_MS } from './seed.js';
 
