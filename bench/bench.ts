@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createCheckoutSessionDynamoDbClient, ensureCheckoutSessionTable } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, freePort, startDynamoDbLocal } from '../scripts/dynamodb-local.launcher.mjs';
 import { dynamoDbHoldsBenchmark, memoryHoldsBenchmark } from './holds.js';
+import { measureFaultBounds, printFaultBounds } from './fault-bounds.js';
 import { hotPriceBenchmark, hotPriceLines, hotPriceTargets } from './hot-price.js';
 import { onSaleBenchmark } from './on-sale.js';
 import { measureOverhead, overheadLines, overheadShares } from './overhead.js';
@@ -336,6 +337,10 @@ async function main(): Promise<void> {
     log('measuring a hot price through the conflict model…');
     const hotPrice = await hotPriceBenchmark(endpoint, config.hotPrice);
 
+    // 8. Failing calls against their documented bounds (docs/retries-and-timeouts.md), through a fault proxy.
+    log('measuring failing calls against their bounds…');
+    const faultBounds = await measureFaultBounds(endpoint, quick ? 1 : 3);
+
     const scalingAt = (live: number, unrelated: number) => scaling.rows.find((r) => r.live === live && r.unrelated === unrelated)!.p50Ms;
     const largestU = config.unrelated.at(-1)!;
     // A ratio short of 0.95 by less than the A/A calibration's distance from 1 cannot be told from noise.
@@ -354,6 +359,7 @@ async function main(): Promise<void> {
       onSaleLedgerAtMost4WcuPerHold: verdict(onSale.runs.every((run) => run.hottestTableKey.wcuPerHold <= 4)),
       ...coldStart.targets,
       ...hotPriceTargets(hotPrice),
+      failingCallsWithinTheirDocumentedBounds: verdict(faultBounds.met),
     };
     const byOperation = <Op extends string>(operations: readonly Op[], results: Record<Op, VersusFloor>, shape: (r: VersusFloor) => Record<string, number>) =>
       Object.fromEntries(operations.map((op) => [op, shape(results[op])]));
@@ -376,6 +382,7 @@ async function main(): Promise<void> {
       holds,
       onSale,
       hotPrice,
+      faultBounds: faultBounds.rows,
       memoryFootprint: footprint,
       lambdaColdStart: { node: coldStart.node, rows: coldStart.rows, overBare: coldStart.overBare },
       targets,
@@ -464,6 +471,7 @@ async function main(): Promise<void> {
         `plain ${onSale.keyedVsPlain.plain.opsPerSec} ops/s, ratio ${onSale.keyedVsPlain.ratio}`,
     );
     for (const line of hotPriceLines(hotPrice)) log(line);
+    printFaultBounds(faultBounds, log);
     log(`\nmemory driver: ${footprint.bytesPerSession} bytes of heap per stored session`);
     printColdStart(coldStart, config.coldStartRounds, log);
     printTable(`targets${quick ? ' (--quick: few rounds, read the full run for the verdict)' : ''}`, ['target', 'verdict'], Object.entries(targets));
