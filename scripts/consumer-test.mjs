@@ -14,7 +14,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
-import { runOnFixedPorts } from '../test/support/fixed-ports.mjs';
+import { runOnFixedPorts } from './fixed-ports.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const library = join(root, 'libs/checkout-session-cache');

@@ -9,10 +9,12 @@ import { parseArgs } from 'node:util';
 import {
   backfillCheckoutSessionCountKeys,
   createCheckoutSessionDynamoDbClient,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_TABLE_NAME,
   ensureCheckoutSessionTable,
   readCheckoutSessionCacheEnv,
 } from '../libs/checkout-session-cache/src/index.js';
-import { resolveCheckoutSessionCacheOptions } from '../libs/checkout-session-cache/src/checkout-session-cache.config.js';
 
 const USAGE = 'usage: npm run table:create [-- --aws] [--backfill] [--wait-minutes N]';
 
@@ -25,7 +27,15 @@ try {
   });
   const waitMinutes = Number(args['wait-minutes']);
   if (!(waitMinutes > 0)) throw new Error(`--wait-minutes takes a positive number of minutes (${USAGE})`);
-  const options = resolveCheckoutSessionCacheOptions({}, readCheckoutSessionCacheEnv(process.env, 'dynamodb'));
+  // The DynamoDB driver's env, validated as the module validates it, with the module's defaults.
+  const env = readCheckoutSessionCacheEnv(process.env, 'dynamodb');
+  const options = {
+    tableName: env.tableName ?? DEFAULT_TABLE_NAME,
+    region: env.region,
+    endpoint: env.endpoint,
+    maxAttempts: env.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    requestTimeoutMs: env.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  };
   if (options.endpoint !== undefined && args.aws) {
     throw new Error(`--aws and DYNAMODB_ENDPOINT=${options.endpoint} ask for two places: unset DYNAMODB_ENDPOINT to create the table in AWS, or drop --aws`);
   }

@@ -3,11 +3,11 @@
 // lines verbatim in one bash — `npm run dynamodb:local`, the `export` line, `npm run table:create` (twice: the second
 // run creates nothing), `CHECKOUT_SESSION_CACHE_DRIVER=dynamodb npm start`, the curl create and read — the two
 // servers in the background, each waited for within a bound. The shell starts without any variable of this run (no
-// DYNAMODB_ENDPOINT, no AWS credentials), on the printed ports 8000 and 3000 (test/support/fixed-ports.mjs).
+// DYNAMODB_ENDPOINT, no AWS credentials), on the printed ports 8000 and 3000 (scripts/fixed-ports.mjs).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runOnFixedPorts } from '../test/support/fixed-ports.mjs';
+import { runOnFixedPorts } from './fixed-ports.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
