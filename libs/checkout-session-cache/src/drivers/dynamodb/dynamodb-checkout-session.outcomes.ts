@@ -26,9 +26,9 @@ export function conditionFailureItem<T>(error: unknown): T | undefined | null {
   return item ? (unmarshall(item) as T) : undefined;
 }
 
-/** Whether a part of a cancelled transaction lost a race for its item or met the item's throughput limit. */
+/** Whether a part of a cancelled transaction lost a race for its item or met the item's (or a provisioned table's) throughput limit. */
 export const isContendedReason = (reason: CancellationReason | undefined): boolean =>
-  reason?.Code === 'TransactionConflict' || reason?.Code === 'ThrottlingError';
+  reason?.Code === 'TransactionConflict' || reason?.Code === 'ThrottlingError' || reason?.Code === 'ProvisionedThroughputExceeded';
 
 /**
  * Whether a write lost a race for its items or met the per-item throughput limit, which DynamoDB reports inside a

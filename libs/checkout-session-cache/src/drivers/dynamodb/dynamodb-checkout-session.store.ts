@@ -161,6 +161,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         if (outcome.outcome !== 'conditionFailed') return { outcome: 'absent' };
         // Changed since it was read, or already changed by this very call.
         item = failedConditionItem<CheckoutSessionItem>(outcome.reasons[0]) ?? undefined;
+        this.withinBudget(budget, 'updateStatus');
         continue;
       }
       try {
@@ -168,8 +169,12 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         return this.updated({ ...session, status: to });
       } catch (error) {
         const changed = conditionFailureItem<CheckoutSessionItem>(error);
-        if (changed !== null) item = changed;
-        else signal = await this.tryAgain(budget, 'updateStatus', error);
+        if (changed !== null) {
+          // Changed since it was read: the next write is another one, with no resolution window of its own yet.
+          item = changed;
+          signal = undefined;
+          this.withinBudget(budget, 'updateStatus');
+        } else signal = await this.tryAgain(budget, 'updateStatus', error);
       }
     }
   }
@@ -194,6 +199,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         if (outcome.outcome === 'applied') return;
         // Released already (expired), or changed since it was read: read it again and delete it as it is now.
         bucketReleased = outcome.outcome === 'bucketReleased';
+        this.withinBudget(budget, 'deleteById');
         continue;
       }
       try {
@@ -245,6 +251,15 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
       bucket: session.holdBucket!,
       now,
     });
+  }
+
+  /**
+   * Before another pass of a change that found its session changed since it read it: past the call's budget, the
+   * session is being changed faster than this call can decide, and the caller is told the store is overloaded
+   * (nothing of this call was written).
+   */
+  private withinBudget(budget: ContentionBudget, operation: string): void {
+    if (budget.spent) throw this.storeError(operation, new Error('the session kept changing while this call decided'));
   }
 
   /**

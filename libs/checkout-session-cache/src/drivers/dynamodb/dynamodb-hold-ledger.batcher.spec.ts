@@ -177,9 +177,31 @@ describe('HoldLedgerBatcher', () => {
     expect(sent.map(ids)).toEqual([['a'], ['a', 'b'], ['a', 'b']]);
     expect(new Set(sent.map((input) => input.ClientRequestToken)).size).toBe(3);
 
-    const spent = scripted([conflict(), conflict(), conflict()], 0);
+    const spent = scripted(Array.from({ length: 1000 }, conflict), 30);
     await expect(spent.batcher.submit(LEDGER, create('z'))).rejects.toThrow('create: TransactionCanceledException');
-    expect(spent.sent).toHaveLength(1);
+    expect(spent.sent.length).toBeGreaterThan(1);
+  });
+
+  it('tells a call that waited past its budget behind its price\'s transaction that the store is overloaded, without sending it', async () => {
+    const { batcher, sent, ids, whenSent } = scripted(Array.from({ length: 1000 }, timeout), 40);
+    let late: Promise<LedgerMemberOutcome> | undefined;
+    whenSent(() => {
+      if (sent.length === 1) late = batcher.submit(LEDGER, create('b'));
+    });
+    await expect(batcher.submit(LEDGER, create('a'))).rejects.toThrow('(outcome unknown)');
+    await expect(late).rejects.toThrow('create: Error');
+    expect(sent.flatMap(ids)).not.toContain('b');
+  });
+
+  it('keeps a create it deferred out of the retries of the same transaction', async () => {
+    // a fits, b only after a: b waits; a's resend loses a race and is tried again, still without b.
+    const { batcher, sent, ids } = scripted([
+      cancelled([ledgerFailed(8), { Code: 'None' }, { Code: 'None' }]),
+      cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }]),
+    ]);
+    const outcomes = await Promise.all(submitAll(batcher, [create('a', 2, 10), create('b', 2, 10)]));
+    expect(sent.map(ids)).toEqual([['a', 'b'], ['a'], ['a'], ['b']]);
+    expect(outcomes).toEqual([{ outcome: 'applied' }, { outcome: 'applied' }]);
   });
 
   it('resends a transaction whose outcome is unknown identical, same token, until DynamoDB answers', async () => {

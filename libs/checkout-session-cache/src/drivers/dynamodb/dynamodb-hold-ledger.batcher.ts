@@ -59,13 +59,16 @@ interface Waiting {
 
 interface Queue {
   readonly waiting: Waiting[];
+  /** The members of the transaction in flight, and those it deferred: they go back to the queue's head after it. */
+  inFlight: Waiting[];
+  readonly deferred: Waiting[];
   running: boolean;
 }
 
 const isRelease = (w: Waiting) => w.member.delta < 0;
 
 /** Cancellation codes this batcher decides on; any other (a validation error of an item) fails only that item's member. */
-const KNOWN_CODES = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict', 'ThrottlingError']);
+const KNOWN_CODES = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
 /**
  * Group commit per event/price: the creates and releases of one price in this process go to DynamoDB together, one
@@ -91,7 +94,7 @@ export class HoldLedgerBatcher {
   submit(ledgerId: string, member: LedgerMember): Promise<LedgerMemberOutcome> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(ledgerId);
-      if (!queue) this.queues.set(ledgerId, (queue = { waiting: [], running: false }));
+      if (!queue) this.queues.set(ledgerId, (queue = { waiting: [], inFlight: [], deferred: [], running: false }));
       queue.waiting.push({ member, budget: new ContentionBudget(this.options.budgetMs), resolve, reject });
       if (queue.running) return;
       queue.running = true;
@@ -101,22 +104,25 @@ export class HoldLedgerBatcher {
 
   /** Runs transactions of one ledger, one at a time, while members wait. */
   private async drain(ledgerId: string, queue: Queue): Promise<void> {
-    let batch: Waiting[] = [];
     try {
-      while (queue.waiting.length > 0) {
-        batch = this.take(queue, []);
-        await this.commit(ledgerId, queue, batch);
-      }
+      while (queue.waiting.length > 0) await this.commit(ledgerId, queue, this.take(queue, []));
     } catch (error) {
       // A bug, not a store failure: nobody may wait for ever.
-      for (const w of [...batch, ...queue.waiting.splice(0)]) w.reject(error as Error);
+      for (const w of [...queue.inFlight, ...queue.deferred.splice(0), ...queue.waiting.splice(0)]) w.reject(error as Error);
     } finally {
       this.queues.delete(ledgerId);
     }
   }
 
-  /** Takes from the queue, in order, what fits beside `batch` in one transaction. */
+  /**
+   * Takes from the queue, in order, what fits beside `batch` in one transaction. A member that waited past its budget
+   * behind the transactions ahead of it is told the store is overloaded: it was never sent, nothing of it was written.
+   */
   private take(queue: Queue, batch: Waiting[]): Waiting[] {
+    for (const w of queue.waiting.filter((w) => w.budget.spent)) {
+      queue.waiting.splice(queue.waiting.indexOf(w), 1);
+      w.reject(this.options.storeError(w.member.operation, new Error('it waited past its budget behind the other writes of its price')));
+    }
     if (batch.some((w) => w.solo)) return batch;
     const ids = new Set(batch.flatMap((w) => w.member.ids));
     let items = 1 + batch.reduce((sum, w) => sum + w.member.items.length, 0);
@@ -143,8 +149,18 @@ export class HoldLedgerBatcher {
     return { TransactItems: [ledger, ...batch.flatMap((w) => w.member.items)], ClientRequestToken: randomUUID() };
   }
 
-  /** One transaction of `batch`, tried until each member has its outcome. */
+  /** One transaction of `batch`, tried until each member has its outcome; the members it deferred wait at the queue's head. */
   private async commit(ledgerId: string, queue: Queue, batch: Waiting[]): Promise<void> {
+    try {
+      await this.attempt(ledgerId, queue, batch);
+    } finally {
+      queue.inFlight = [];
+      queue.waiting.unshift(...queue.deferred.splice(0));
+    }
+  }
+
+  private async attempt(ledgerId: string, queue: Queue, batch: Waiting[]): Promise<void> {
+    queue.inFlight = batch;
     let ended: readonly (readonly [number, number])[] = this.options.housekeeping.take(ledgerId);
     let request = this.request(ledgerId, batch, ended);
     let resolving: ContentionBudget | undefined;
@@ -186,6 +202,7 @@ export class HoldLedgerBatcher {
           await sleep(backoffMs(retry++));
           batch = this.take(queue, batch);
         }
+        queue.inFlight = batch;
         request = this.request(ledgerId, batch, ended);
       }
     }
@@ -223,7 +240,8 @@ export class HoldLedgerBatcher {
       else if (verdict.verdict === 'soldOut') w.resolve({ outcome: 'soldOut', available: verdict.available });
       else w.resolve({ outcome: 'bucketReleased' });
     });
-    queue.waiting.unshift(...deferred);
+    // Ahead of any deferred earlier in this transaction: they came after these in call order.
+    queue.deferred.unshift(...deferred);
     return { batch: go, ended: plan.ended };
   }
 
