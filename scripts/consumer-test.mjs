@@ -15,23 +15,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
 import { runOnFixedPorts } from './fixed-ports.mjs';
+import { checkSteps } from './check-steps.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const library = join(root, 'libs/checkout-session-cache');
 const work = mkdtempSync(join(tmpdir(), 'checkout-session-consumer-'));
-const results = { passed: 0, failed: 0 };
-
-/** @param {string} name @param {() => void} check */
-function step(name, check) {
-  try {
-    check();
-    results.passed += 1;
-    process.stdout.write(`  ✓ ${name}\n`);
-  } catch (error) {
-    results.failed += 1;
-    process.stdout.write(`  ✕ ${name}\n${/** @type {Error} */ (error).message}\n`);
-  }
-}
+const { results, step, stepAsync } = checkSteps();
 
 /** @param {string} command @param {string[]} args @param {{ cwd?: string, env?: NodeJS.ProcessEnv }} [options] */
 function run(command, args, options = {}) {
@@ -57,18 +46,6 @@ function lineOf(blocks, pattern) {
 
 const readme = join(root, 'README.md');
 const packageReadme = join(library, 'README.md');
-
-/** @param {string} name @param {() => Promise<void>} check */
-async function stepAsync(name, check) {
-  try {
-    await check();
-    results.passed += 1;
-    process.stdout.write(`  ✓ ${name}\n`);
-  } catch (error) {
-    results.failed += 1;
-    process.stdout.write(`  ✕ ${name}\n${/** @type {Error} */ (error).message}\n`);
-  }
-}
 
 /** @type {import('./dynamodb-local.launcher.mjs').DynamoDbLocal | undefined} */
 let local;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runOnFixedPorts } from './fixed-ports.mjs';
+import { checkSteps } from './check-steps.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -43,18 +44,7 @@ function inBackground(lines, log) {
   return lines.flatMap((line, index) => (index === last ? ['{', line, `} > "$LOGS/${log}" 2>&1 &`] : [line]));
 }
 
-const results = { passed: 0, failed: 0 };
-/** @param {string} name @param {() => void} check */
-function step(name, check) {
-  try {
-    check();
-    results.passed += 1;
-    process.stdout.write(`  ✓ ${name}\n`);
-  } catch (error) {
-    results.failed += 1;
-    process.stdout.write(`  ✕ ${name}\n${/** @type {Error} */ (error).message}\n`);
-  }
-}
+const { results, step } = checkSteps();
 
 try {
   const blocks = bashBlocks(readFileSync(join(root, 'README.md'), 'utf8'), '## DynamoDB');
