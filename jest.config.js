@@ -32,10 +32,14 @@ const withDynamoDbLocal = {
   setupFilesAfterEnv: ['<rootDir>/test/support/dynamodb-local-timeout.setup.mjs'],
 };
 
-/** The DynamoDB driver's specs that need DynamoDB Local; its pure parts (builders, plan, batcher) are unit specs. */
-const DYNAMODB_DRIVER_SPECS = ['store', 'store.contract', 'probe'].map(
-  (spec) => `<rootDir>/libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.${spec}.spec.ts`,
-);
+/**
+ * The specs beside the code that need DynamoDB Local: the DynamoDB driver's (its pure parts, builders, plan and batcher,
+ * are unit specs) and the service's, which runs on both drivers.
+ */
+const INTEGRATION_SPECS = [
+  ...['store', 'store.contract', 'probe'].map((spec) => `drivers/dynamodb/dynamodb-checkout-session.${spec}.spec.ts`),
+  'checkout-session-cache.service.spec.ts',
+].map((spec) => `<rootDir>/libs/checkout-session-cache/src/${spec}`);
 
 export default {
   // Per test and hook, unless the project's setup raises it: a loaded 2-core machine is slow, but never this slow.
@@ -47,9 +51,10 @@ export default {
       displayName: 'unit',
       // No DynamoDB Local and no network: `npm run test:unit` runs in seconds.
       testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/infra/**/*.spec.ts', '<rootDir>/test/custom-store/**/*.spec.ts', '<rootDir>/test/support/**/*.spec.ts'],
-      testPathIgnorePatterns: ['/node_modules/', ...DYNAMODB_DRIVER_SPECS.map((spec) => spec.replace(/\./g, '\\.'))],
+      testPathIgnorePatterns: ['/node_modules/', ...INTEGRATION_SPECS.map((spec) => spec.replace(/\./g, '\\.'))],
+      setupFiles: ['<rootDir>/test/support/no-dynamodb-local.setup.mjs'],
     },
-    { ...withDynamoDbLocal, displayName: 'integration', testMatch: DYNAMODB_DRIVER_SPECS },
+    { ...withDynamoDbLocal, displayName: 'integration', testMatch: INTEGRATION_SPECS },
     { ...withDynamoDbLocal, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     { ...withDynamoDbLocal, displayName: 'reliability', testMatch: ['<rootDir>/test/reliability/**/*.rel-spec.ts'] },
   ],
