@@ -9,6 +9,15 @@ import { join } from 'node:path';
 import { CheckoutApiStack } from './checkout-api.stack.js';
 import { CheckoutSessionsTable, type CheckoutSessionTableLayout } from './checkout-sessions-table.construct.js';
 
+/** One folder for every app's cloud assembly in this file (CDK writes one per synth), removed when the file is done. */
+const outputs = mkdtempSync(join(tmpdir(), 'cdk-out-'));
+afterAll(() => rmSync(outputs, { recursive: true, force: true }));
+
+/** An app whose cloud assembly goes under `outputs`, not into a temp folder of its own that nothing removes. */
+function testApp(): App {
+  return new App({ outdir: mkdtempSync(join(outputs, 'app-')) });
+}
+
 /** Code that stands in for the bundle: the template does not depend on what the asset holds. */
 const code = Code.fromInline('export const handler = async () => ({ statusCode: 200 });');
 
@@ -27,7 +36,7 @@ function dynamoDbStatements(template: Template): { effect: string; actions: stri
 }
 
 describe('CheckoutApiStack', () => {
-  const template = Template.fromStack(new CheckoutApiStack(new App(), 'CheckoutApi', { code }));
+  const template = Template.fromStack(new CheckoutApiStack(testApp(), 'CheckoutApi', { code }));
 
   it('defines the table from the library layout: on-demand, partition key, every index, TTL, encrypted, retained', () => {
     const layout = CHECKOUT_SESSION_TABLE_LAYOUT;
@@ -87,7 +96,7 @@ describe('CheckoutApiStack', () => {
     const folder = mkdtempSync(join(tmpdir(), 'lambda-asset-'));
     try {
       writeFileSync(join(folder, 'index.mjs'), 'export const handler = async () => ({ statusCode: 200 });\n');
-      const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'cdk-out-')) });
+      const app = testApp();
       new CheckoutApiStack(app, 'CheckoutApi', { code: Code.fromAsset(folder) });
       const assembly = app.synth();
       const manifest = JSON.parse(readFileSync(join(assembly.directory, 'CheckoutApi.assets.json'), 'utf8')) as {
@@ -98,7 +107,6 @@ describe('CheckoutApiStack', () => {
       expect(others).toEqual([]);
       expect(readdirSync(join(assembly.directory, asset!.source.path))).toEqual(['index.mjs']);
       expect(manifest.dockerImages ?? {}).toEqual({});
-      rmSync(assembly.directory, { recursive: true, force: true });
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
@@ -132,7 +140,7 @@ describe('CheckoutSessionsTable', () => {
   const actions = { table: ['dynamodb:GetItem', 'dynamodb:PutItem'], index: ['dynamodb:Query', 'dynamodb:GetItem'], startupCheck: ['dynamodb:DescribeTable'] };
 
   function synth() {
-    const stack = new Stack(new App(), 'Consumer');
+    const stack = new Stack(testApp(), 'Consumer');
     const sessions = new CheckoutSessionsTable(stack, 'Sessions', { tableName: 'sessions', layout, appActions: actions });
     const role = new Role(stack, 'TaskRole', { assumedBy: new ServicePrincipal('ecs-tasks.amazonaws.com') });
     sessions.grantApp(role);
@@ -159,7 +167,7 @@ describe('CheckoutSessionsTable', () => {
 
   it('pre-warms the table and every index when given a warm throughput, and leaves DynamoDB\'s default otherwise', () => {
     const tableOf = (warmThroughput?: { writeUnitsPerSecond: number; readUnitsPerSecond: number }) => {
-      const stack = new Stack(new App(), 'Warm');
+      const stack = new Stack(testApp(), 'Warm');
       new CheckoutSessionsTable(stack, 'Sessions', { warmThroughput });
       return Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'))[0]!.Properties;
     };
@@ -174,7 +182,7 @@ describe('CheckoutSessionsTable', () => {
 
   it('keeps the previous layout\'s count index during an upgrade when asked, and only then', () => {
     const indexesOf = (retainPreviousCountIndex: boolean) => {
-      const stack = new Stack(new App(), 'Upgrade');
+      const stack = new Stack(testApp(), 'Upgrade');
       new CheckoutSessionsTable(stack, 'Sessions', { retainPreviousCountIndex });
       const [table] = Object.values(Template.fromStack(stack).findResources('AWS::DynamoDB::Table'));
       return (table!.Properties.GlobalSecondaryIndexes as { IndexName: string }[]).map((index) => index.IndexName);

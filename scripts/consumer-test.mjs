@@ -213,7 +213,7 @@ try {
     assert.equal(start, 'npm run start');
     assert.ok(calls.length === 1 && calls[0].startsWith('curl '), `expected one curl after npm run start, got ${JSON.stringify(calls)}`);
     // The app's server in the background (its output in a log), then the README's curl against it on port 3000.
-    const script = ['LOGS=$(mktemp -d)', '{', start, '} > "$LOGS/app.log" 2>&1 &', 'await_port 3000 240 || { cat "$LOGS/app.log"; exit 1; }', 'echo "::: curl"', ...calls].join('\n');
+    const script = ['LOGS="$SCRATCH"', '{', start, '} > "$LOGS/app.log" 2>&1 &', 'await_port 3000 240 || { cat "$LOGS/app.log"; exit 1; }', 'echo "::: curl"', ...calls].join('\n');
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|DYNAMODB_|CHECKOUT_|PORT$|NODE_ENV$)/.test(name)));
     const { status, output } = await runOnFixedPorts(script, { ports: [3000], cwd: app, env: { ...env, NO_COLOR: '1' }, timeoutMs: 300_000 });
     assert.equal(status, 0, output);

@@ -33,7 +33,8 @@ await_port() { for _ in $(seq 1 "$2"); do curl -s -o /dev/null "http://localhost
  * Runs a bash script that uses fixed ports (the README's 8000 and 3000) where they are surely free: in a network
  * namespace of its own, with only loopback, when the machine allows one (`unshare -rn`); else on this machine's
  * network if none of `ports` is in use; otherwise it rejects, naming the busy port. The script is killed after
- * `timeoutMs`, and resolves with its exit status and everything it printed.
+ * `timeoutMs`, and resolves with its exit status and everything it printed. `$SCRATCH` names a folder for the
+ * script's files (logs), removed when the script ends.
  * @param {string} script
  * @param {{ ports: number[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number }} options
  * @returns {Promise<{ status: number | null, output: string, isolated: boolean }>}
@@ -52,7 +53,7 @@ export async function runOnFixedPorts(script, { ports, cwd, env, timeoutMs }) {
   writeFileSync(file, `${BASH_PRELUDE}\n${script}\n`);
   const [command, args] = isolated ? ['unshare', ['-rn', 'bash', '-c', 'ip link set lo up && exec bash "$0"', file]] : ['bash', [file]];
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd, env, detached: true });
+    const child = spawn(command, args, { cwd, env: { ...env, SCRATCH: dir }, detached: true });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk.toString()));
     child.stderr.on('data', (chunk) => (output += chunk.toString()));

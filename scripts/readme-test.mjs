@@ -56,7 +56,7 @@ try {
   assert.ok(tableCreate, 'the second shell runs npm run table:create');
 
   const script = [
-    'LOGS=$(mktemp -d)',
+    'LOGS="$SCRATCH"',
     'echo "::: shell 1"',
     ...inBackground(local, 'dynamodb-local.log'),
     `await_port 8000 ${DYNAMODB_LOCAL_BOUND_S} || { cat "$LOGS/dynamodb-local.log"; exit 1; }`,
