@@ -12,6 +12,7 @@ import { appEnv, createTestApp } from '../support/checkout-api.harness.js';
 import { directClient } from '../support/checkout-session-cache.harness.js';
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from '../../scripts/dynamodb-local.launcher.mjs';
 import { FAULT_SETTINGS } from '../support/fault-bounds.js';
+import { GENEROUS_TIMEOUT_MS } from '../support/reliability.harness.js';
 
 jest.setTimeout(120_000);
 
@@ -22,6 +23,7 @@ describe('DynamoDB Local stopped mid-load, then started again', () => {
   let port: number;
   let local: DynamoDbLocal | undefined;
   let app: NestExpressApplication;
+  let checker: NestExpressApplication | undefined;
   const http = () => request(app.getHttpServer() as App);
 
   beforeAll(async () => {
@@ -43,6 +45,7 @@ describe('DynamoDB Local stopped mid-load, then started again', () => {
   });
 
   afterAll(async () => {
+    await checker?.close();
     await app?.close();
     await local?.stop();
     await rm(folder, { recursive: true, force: true });
@@ -125,6 +128,18 @@ describe('DynamoDB Local stopped mid-load, then started again', () => {
     expect(healthy).toBe(200);
     expect([...statuses].sort()).toEqual([201, 503]);
 
+    // The checks below read and retry through a second app on the same table with generous timeouts: what they
+    // assert is what the table holds and what a keyed retry answers, which a loaded machine must not turn into a 503.
+    checker = await createTestApp(
+      appEnv('dynamodb', {
+        DYNAMODB_ENDPOINT: local.endpoint,
+        DYNAMODB_CHECKOUT_SESSIONS_TABLE: 'outage',
+        DYNAMODB_AUTO_CREATE_TABLE: 'false',
+        DYNAMODB_REQUEST_TIMEOUT_MS: String(GENEROUS_TIMEOUT_MS),
+      }),
+    );
+    const check = () => request(checker!.getHttpServer() as App);
+
     // The library's answers match the server's: a 201 only for a session DynamoDB acknowledged writing or returned
     // stored, and every write it acknowledged was answered 201 (none turned into a 503).
     expect([...acknowledged.keys()].filter((id) => !serverAcknowledged.has(id) && !serverReturned.has(id))).toEqual([]);
@@ -137,7 +152,7 @@ describe('DynamoDB Local stopped mid-load, then started again', () => {
     const present = new Map<string, number>();
     const lostByEmulator: string[] = [];
     for (const [id, quantity] of acknowledged) {
-      const response = await http().get(`/checkout-sessions/${id}`);
+      const response = await check().get(`/checkout-sessions/${id}`);
       expect([200, 404]).toContain(response.status);
       if (response.status === 200) {
         expect(response.body).toMatchObject({ id, quantity, eventId: 'outage', priceId: 'p', status: 'CREATED' });
@@ -149,10 +164,10 @@ describe('DynamoDB Local stopped mid-load, then started again', () => {
     }
     // Creates that failed during the outage are retried with their key: each ends as exactly one session.
     for (const { idempotencyKey, quantity } of failed) {
-      const retry = await http().post('/checkout-sessions').set('Idempotency-Key', idempotencyKey).send({ eventId: 'outage', priceId: 'p', quantity }).expect(201);
+      const retry = await check().post('/checkout-sessions').set('Idempotency-Key', idempotencyKey).send({ eventId: 'outage', priceId: 'p', quantity }).expect(201);
       expect(present.has(retry.body.id)).toBe(false);
       present.set(retry.body.id, retry.body.quantity);
-      const again = await http().post('/checkout-sessions').set('Idempotency-Key', idempotencyKey).send({ eventId: 'outage', priceId: 'p', quantity }).expect(201);
+      const again = await check().post('/checkout-sessions').set('Idempotency-Key', idempotencyKey).send({ eventId: 'outage', priceId: 'p', quantity }).expect(201);
       expect(again.body.id).toBe(retry.body.id);
     }
     // The table holds exactly the sessions the client ended with: nothing duplicated, nothing half-stored.

@@ -8,7 +8,8 @@ import { appEnv, CapturingLogger, createTestApp } from '../support/checkout-api.
 import { bootCache, directClient, ManualClock, uniqueTableName } from '../support/checkout-session-cache.harness.js';
 import type { Fault } from '../support/fault-proxy.js';
 import { FAULT_SETTINGS } from '../support/fault-bounds.js';
-import { faultedTable } from '../support/reliability.harness.js';
+import { eventually } from '../support/bounded-wait.js';
+import { faultedTable, GENEROUS_TIMEOUT_MS } from '../support/reliability.harness.js';
 
 jest.setTimeout(120_000);
 
@@ -70,7 +71,9 @@ describe('logs during a run with faults', () => {
     try {
       const http = () => request(app.getHttpServer() as App);
       const body = { eventId: 'logs', priceId: 'p', quantity: 1, metadata: { email: PAYLOAD } };
-      const { id } = (await http().post('/checkout-sessions').send(body).expect(201)).body as { id: string };
+      // With no fault yet; keyed, so a retry after a slow first attempt makes no second session.
+      const created = await eventually('the create with no fault answers 201', () => http().post('/checkout-sessions').set('Idempotency-Key', 'logs').send(body).expect(201), GENEROUS_TIMEOUT_MS);
+      const { id } = created.body as { id: string };
       const faults: Fault[] = [{ kind: 'http', status: 500 }, { kind: 'throttle' }, { kind: 'reset' }, { kind: 'blackhole' }];
       for (const fault of faults) {
         proxy.set(fault);

@@ -24,3 +24,20 @@ export async function within<T>(what: string, promise: Promise<T>, timeoutMs: nu
     clearTimeout(timer);
   }
 }
+
+/**
+ * Resolves with the first call of `attempt()` that resolves, calling it again after each rejection; once `timeoutMs`
+ * has passed, rejects with a message naming `what` and the last rejection as its cause. For a check that a client
+ * serves again after a fault, on a machine loaded enough that one attempt may be too slow.
+ */
+export async function eventually<T>(what: string, attempt: () => Promise<T>, timeoutMs: number, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`, { cause: error });
+      await sleep(intervalMs);
+    }
+  }
+}

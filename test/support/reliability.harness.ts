@@ -31,6 +31,17 @@ export async function faultedTable(
   return { proxy, tableName, options: { driver: 'dynamodb', endpoint: proxy.endpoint, tableName, ...FAULT_SETTINGS }, model };
 }
 
+/** Timeouts of the checks made with no fault: a loaded machine may answer slowly, never this slowly. */
+export const GENEROUS_TIMEOUT_MS = 10_000;
+
+/**
+ * A module straight on DynamoDB Local (no proxy, no model) over `tableName`, with generous timeouts: for setting up
+ * and checking what the faulted client is then tested on, so those steps never fail for a loaded machine's speed.
+ */
+export function bootVerifier(tableName: string): Promise<{ module: TestingModule; cache: CheckoutSessionCache }> {
+  return bootCache({ driver: 'dynamodb', endpoint: process.env.DYNAMODB_ENDPOINT, tableName, verifyTableOnStartup: false, requestTimeoutMs: GENEROUS_TIMEOUT_MS });
+}
+
 /**
  * For a suite: before all its tests, a fresh table behind a fault proxy (and the conflict model, `throughModel`) and the
  * module booted through it, plus a `verifier` module straight on DynamoDB Local with generous timeouts, for the checks
@@ -50,7 +61,7 @@ export function faultedCacheSuite(throughModel = false): {
     const table = await faultedTable(throughModel);
     ({ proxy, model } = table);
     booted = await bootCache(table.options);
-    verifier = await bootCache({ driver: 'dynamodb', endpoint: process.env.DYNAMODB_ENDPOINT, tableName: table.tableName, verifyTableOnStartup: false, requestTimeoutMs: 10_000 });
+    verifier = await bootVerifier(table.tableName);
   });
   afterAll(async () => {
     await booted?.module.close();
