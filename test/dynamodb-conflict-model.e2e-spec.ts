@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDbConflictModel, itemKey } from './support/dynamodb-conflict-model.js';
+import { within } from './support/bounded-wait.js';
 import { RequestGate as Gate } from './support/request-gate.js';
 
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -14,17 +15,8 @@ const THROTTLED = { Code: 'ThrottlingError', Message: 'Throughput exceeds the cu
 const cancelledFor = (...codes: string[]) =>
   `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`;
 
-/** Rejects when `promise` has not settled within `ms`: every wait in this suite is bounded. */
-async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
-  const controller = new AbortController();
-  const timeout = sleep(ms, undefined, { signal: controller.signal }).then(() => Promise.reject(new Error(`${what}: not within ${ms} ms`)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    controller.abort();
-    timeout.catch(() => undefined);
-  }
-}
+/** Every wait in this suite is bounded. */
+const BOUND_MS = 10_000;
 
 /** One raw request in the DynamoDB JSON protocol over `agent`. */
 function raw(
@@ -126,7 +118,7 @@ describe('DynamoDbConflictModel, in front of DynamoDB Local', () => {
     const token = randomUUID();
     const held = gate.hold(tokenIs(token));
     const first = transact(a, [add('t-a'), add('t-b')], token);
-    await within(held.arrived, 'the first transaction at DynamoDB Local');
+    await within('the first transaction at DynamoDB Local', held.arrived, BOUND_MS);
 
     await expect(transact(b, [put('t-c'), add('t-a'), put('t-d')])).rejects.toMatchObject({
       name: 'TransactionCanceledException',
@@ -138,7 +130,7 @@ describe('DynamoDbConflictModel, in front of DynamoDB Local', () => {
     await transact(b, [put('t-e')]);
 
     held.release();
-    await within(first, 'the first transaction');
+    await within('the first transaction', first, BOUND_MS);
     expect(await read('t-a')).toEqual({ id: 't-a', n: 1 });
     expect(await read('t-b')).toEqual({ id: 't-b', n: 1 });
     expect(await read('t-c')).toBeUndefined();
@@ -161,10 +153,10 @@ describe('DynamoDbConflictModel, in front of DynamoDB Local', () => {
     const token = randomUUID();
     const held = gate.hold(tokenIs(token));
     const first = transact(a, [add('w-a'), add('w-b')], token);
-    await within(held.arrived, 'the first transaction at DynamoDB Local');
+    await within('the first transaction at DynamoDB Local', held.arrived, BOUND_MS);
     model.setWindow(60_000);
     held.release();
-    await within(first, 'the first transaction');
+    await within('the first transaction', first, BOUND_MS);
 
     await expect(transact(b, [add('w-a')])).rejects.toMatchObject({ name: 'TransactionCanceledException', CancellationReasons: [CONFLICT] });
     await expect(update(b, 'w-b')).rejects.toMatchObject({ name: 'TransactionConflictException' });
@@ -179,10 +171,10 @@ describe('DynamoDbConflictModel, in front of DynamoDB Local', () => {
   it('makes nothing busy for a single write', async () => {
     const held = gate.hold((operation, input) => operation === 'UpdateItem' && JSON.stringify(input.Key) === '{"id":{"S":"s-a"}}');
     const single = update(a, 's-a');
-    await within(held.arrived, 'the single write at DynamoDB Local');
+    await within('the single write at DynamoDB Local', held.arrived, BOUND_MS);
     await transact(b, [add('s-a')]);
     held.release();
-    await within(single, 'the single write');
+    await within('the single write', single, BOUND_MS);
     expect(await read('s-a')).toEqual({ id: 's-a', n: 2 });
     expect(model.stats).toMatchObject({ transactionsForwarded: 1, transactionsCancelledForConflict: 0 });
   });
@@ -192,13 +184,13 @@ describe('DynamoDbConflictModel, in front of DynamoDB Local', () => {
     const token = randomUUID();
     const held = gate.hold(tokenIs(token));
     const first = transact(a, [add('k-a')], token);
-    await within(held.arrived, 'the first transaction at DynamoDB Local');
+    await within('the first transaction at DynamoDB Local', held.arrived, BOUND_MS);
     await expect(transact(b, [add('k-a')], token)).rejects.toMatchObject({
       name: 'TransactionInProgressException',
       message: 'The transaction with the given request token is already in progress.',
     });
     held.release();
-    await within(first, 'the first transaction');
+    await within('the first transaction', first, BOUND_MS);
 
     // k-a is busy for 60 s: a new transaction on it is cancelled, a replay of the one that succeeded is not.
     await expect(transact(b, [add('k-a')])).rejects.toMatchObject({ CancellationReasons: [CONFLICT] });
@@ -209,10 +201,10 @@ describe('DynamoDbConflictModel, in front of DynamoDB Local', () => {
     model.setWindow(0);
     const replayHeld = gate.hold(tokenIs(token));
     const replay = transact(a, [add('k-a')], token);
-    await within(replayHeld.arrived, 'the replay at DynamoDB Local');
+    await within('the replay at DynamoDB Local', replayHeld.arrived, BOUND_MS);
     await update(b, 'k-a');
     replayHeld.release();
-    await within(replay, 'the replay');
+    await within('the replay', replay, BOUND_MS);
     expect(await read('k-a')).toEqual({ id: 'k-a', n: 2 });
     expect(model.stats).toMatchObject({
       transactionsReceived: 5,
@@ -317,7 +309,7 @@ describe('DynamoDbConflictModel, in front of DynamoDB Local', () => {
       await DynamoDBDocumentClient.from(client).send(new TransactWriteCommand({ TransactItems: [put('h-a')] }));
       // Its server, a client's kept-alive connection to it, its agent's and its DescribeTable client's connections.
       expect(handles()).toBeGreaterThan(before);
-      await within(own.stop(), 'stop() with a client connection open');
+      await within('stop() with a client connection open', own.stop(), BOUND_MS);
     } finally {
       client.destroy();
     }

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { within } from './bounded-wait.js';
+import { waitUntil, within } from './bounded-wait.js';
 import { FaultProxy, HttpRequestFramer } from './fault-proxy.js';
 
 /** What a test client got back: the status and body of one response, read to its end. */
@@ -54,7 +54,7 @@ describe('the fault proxy, in front of a server that closes its connection after
     }
   });
 
-  it('faults per request: a request sent in several chunks meets one fault, the next request its own', async () => {
+  it('faults per request: a request sent in several chunks meets one fault, the next request (a new connection) its own', async () => {
     const proxy = await new FaultProxy('127.0.0.1', port).start();
     try {
       proxy.plan((ordinal) => (ordinal === 0 ? { kind: 'none' } : { kind: 'http', status: 500 }));
@@ -76,6 +76,50 @@ describe('the fault proxy, in front of a server that closes its connection after
       expect(received).toEqual(['hello']);
       expect(proxy.injected).toEqual({ http: 1 });
     } finally {
+      await proxy.stop();
+    }
+  });
+});
+
+describe('the fault proxy, in front of a server that keeps its connections open', () => {
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    server = createServer(async (req, res) => {
+      let body = '';
+      for await (const chunk of req) body += String(chunk);
+      res.end(`echo ${body}`);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    port = (server.address() as { port: number }).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+  });
+
+  it('faults per request, not per connection: the second request on one kept-alive connection meets its own fault', async () => {
+    const proxy = await new FaultProxy('127.0.0.1', port).start();
+    const socket = connect(proxy.port, '127.0.0.1');
+    try {
+      proxy.plan((ordinal) => (ordinal === 0 ? { kind: 'none' } : { kind: 'latency', ms: 50 }));
+      await once(socket, 'connect');
+      let answer = '';
+      socket.on('data', (chunk) => (answer += String(chunk)));
+      const send = (body: string) => socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+      send('one');
+      await waitUntil('the first answer arrived', () => answer.includes('echo one'), 5000);
+      expect(proxy.injected).toEqual({});
+      send('two');
+      await waitUntil('the second answer arrived on the same connection', () => answer.includes('echo two'), 5000);
+      expect(socket.destroyed).toBe(false);
+      expect(proxy.injected).toEqual({ latency: 1 });
+    } finally {
+      socket.destroy();
       await proxy.stop();
     }
   });
