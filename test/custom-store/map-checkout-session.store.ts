@@ -9,6 +9,7 @@ import type {
   CheckoutSessionStore,
   CheckoutSessionTransitionResult,
 } from '@ticketoffice/checkout-session-cache';
+import { CheckoutSessionAlreadyExistsError } from '@ticketoffice/checkout-session-cache';
 
 const HOLDING: readonly CheckoutSessionStatus[] = ['CREATED', 'CONFIRMING'];
 
@@ -20,6 +21,7 @@ export class MapCheckoutSessionStore implements CheckoutSessionStore {
 
   async insert(session: CheckoutSession, hold: CheckoutSessionHold, key: string | undefined, now: number): Promise<CheckoutSessionInsertResult> {
     this.dropExpired(now);
+    if (this.sessions.has(session.id)) throw new CheckoutSessionAlreadyExistsError(session.id);
     const existing = key === undefined ? undefined : this.keys.get(key);
     if (existing) return { outcome: 'replayed', existingId: existing.id };
     const held = this.heldNow(session, now);

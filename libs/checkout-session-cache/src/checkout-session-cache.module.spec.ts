@@ -9,6 +9,7 @@ import {
   CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS,
 } from './checkout-session-cache.tokens.js';
 import { CheckoutSessionCacheModule } from './checkout-session-cache.module.js';
+import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
 import type { ResolvedCheckoutSessionCacheOptions } from './interfaces/checkout-session-cache-options.interface.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 
@@ -71,6 +72,16 @@ describe('CheckoutSessionCacheModule with a store of the app', () => {
     await expect(
       Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ store: new MapCheckoutSessionStore(), driver: 'memory' })] }).compile(),
     ).rejects.toThrow('both a store and the driver "memory" are given: give one of them');
+  });
+
+  it.each([
+    ['null', null, 'insert, get, transition, delete, count, held, ping, init, close'],
+    ['an object missing methods', { insert: () => undefined, get: () => undefined }, 'transition, delete, count, held, ping, init, close'],
+    ['a class that is no store', class NotAStore {}, 'insert, get, transition, delete, count, held, ping, init, close'],
+  ])('refuses a store that is %s, naming what it lacks', async (_what, store, missing) => {
+    const compiled = Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ store: store as never })] }).compile();
+    await expect(compiled).rejects.toBeInstanceOf(CheckoutSessionCacheConfigError);
+    await expect(compiled).rejects.toThrow(`store must be a CheckoutSessionStore (an instance or a class); it has no ${missing}`);
   });
 
   it('reads only the TTL from env beside a store, and starts in production without a driver', async () => {

@@ -11,6 +11,7 @@ import { CheckoutSessionCacheService } from './checkout-session-cache.service.js
 import { createCheckoutSessionDynamoDbClient, LazyDynamoDbClient } from './drivers/dynamodb/dynamodb-client.factory.js';
 import { DynamoDbCheckoutSessionStore } from './drivers/dynamodb/dynamodb-checkout-session.store.js';
 import { MemoryCheckoutSessionStore } from './drivers/memory/memory-checkout-session.store.js';
+import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
 import type {
   CheckoutSessionCacheDriver,
   CheckoutSessionCacheModuleOptions,
@@ -57,6 +58,9 @@ const BUILT_IN_STORES: Record<CheckoutSessionCacheDriver, BuiltInStoreFactory> =
   dynamodb: (options, client, probeClient) => new DynamoDbCheckoutSessionStore(client!, options, () => probeClient!.get()),
 };
 
+/** The methods the port calls on a store: what the `store` option is checked for at start-up. */
+const STORE_METHODS = ['insert', 'get', 'transition', 'delete', 'count', 'held', 'ping', 'init', 'close'] as const satisfies readonly (keyof CheckoutSessionStore)[];
+
 /** The store behind the port: the app's own when the module was given one, else the built-in `options.driver`. */
 export function createCheckoutSessionStore(
   options: ResolvedCheckoutSessionCacheOptions,
@@ -65,7 +69,12 @@ export function createCheckoutSessionStore(
   custom: CheckoutSessionStore | null,
 ): CheckoutSessionStore {
   // resolveCheckoutSessionCacheOptions sets the driver to `custom` exactly when a store is given.
-  return custom ?? BUILT_IN_STORES[options.driver as CheckoutSessionCacheDriver](options, client, probeClient);
+  if (options.driver !== 'custom') return BUILT_IN_STORES[options.driver as CheckoutSessionCacheDriver](options, client, probeClient);
+  const missing = STORE_METHODS.filter((method) => typeof (custom as Partial<Record<string, unknown>> | null)?.[method] !== 'function');
+  if (missing.length > 0) {
+    throw new CheckoutSessionCacheConfigError([`store must be a CheckoutSessionStore (an instance or a class); it has no ${missing.join(', ')}`]);
+  }
+  return custom!;
 }
 
 /** The providers of the `store` option: the app's store (an instance, or a class Nest instantiates) and whether there is one. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CHECKOUT_SESSION_STATUSES, CHECKOUT_SESSION_TRANSITIONS } from '../checkout-session-cache.state-machine.js';
+import { holdBucketOf } from '../checkout-session-cache.holds.js';
 import { CheckoutSessionCacheService } from '../checkout-session-cache.service.js';
+import { CheckoutSessionAlreadyExistsError } from '../errors/checkout-session-already-exists.error.js';
 import { CheckoutSessionConflictError } from '../errors/checkout-session-conflict.error.js';
 import { CheckoutSessionIdempotencyKeyReusedError } from '../errors/checkout-session-idempotency-key-reused.error.js';
 import { CheckoutSessionCacheError } from '../errors/checkout-session-cache.error.js';
@@ -80,6 +82,8 @@ function recorded(store: CheckoutSessionStore, calls: string[]): CheckoutSession
 export function describeCheckoutSessionStoreContract(name: string, factory: CheckoutSessionStoreContractFactory): void {
   describe(`CheckoutSessionStore contract (${name})`, () => {
     let cache: CheckoutSessionCacheService;
+    /** The store under test, as the port calls it (recorded). */
+    let store: CheckoutSessionStore;
     let clock: ManualCheckoutSessionClock;
     let eventId: string;
     /** The store methods called since the current test began. */
@@ -94,8 +98,8 @@ export function describeCheckoutSessionStoreContract(name: string, factory: Chec
 
     beforeAll(async () => {
       clock = new ManualCheckoutSessionClock();
-      const store = await factory({ clock, ttlHours: TTL_HOURS });
-      cache = new CheckoutSessionCacheService(recorded(store, calls), clock, TTL_HOURS);
+      store = recorded(await factory({ clock, ttlHours: TTL_HOURS }), calls);
+      cache = new CheckoutSessionCacheService(store, clock, TTL_HOURS);
       await cache.onModuleInit();
     });
 
@@ -105,6 +109,11 @@ export function describeCheckoutSessionStoreContract(name: string, factory: Chec
 
     /** Asserts that the store was not called since the test began: the port refused before any I/O. */
     const expectNoStoreCall = () => expect(calls).toEqual([]);
+
+    it('records the store calls the port makes, so "before any I/O" below is checked against real records', async () => {
+      await cache.getById('00000000-0000-4000-8000-000000000000');
+      expect(calls).toEqual(['get']);
+    });
 
     /** Counts come from an eventually consistent index on DynamoDB: allow its documented lag. */
     const expectCount = async (query: CheckoutSessionCountQuery, expected: CheckoutSessionCount) => {
@@ -190,6 +199,23 @@ export function describeCheckoutSessionStoreContract(name: string, factory: Chec
         expect(error).toBeInstanceOf(CheckoutSessionValidationError);
         expectNoStoreCall();
         expect((error as CheckoutSessionValidationError).issues).toEqual(['quantity: must be at least 1']);
+      });
+    });
+
+    describe('insert (called by the kit, as the port would on an id collision)', () => {
+      it('never overwrites: a second session with a stored id is refused with CheckoutSessionAlreadyExistsError, with or without a key, and changes nothing', async () => {
+        const first = await cache.create(input());
+        const now = clock.now();
+        const twin: CheckoutSession = { ...first, quantity: 5, metadata: { twin: true }, createdAt: new Date(now) };
+        const hold = { bucket: holdBucketOf(twin.expiresAt, TTL_HOURS * HOUR) };
+        for (const key of [undefined, `twin-${eventId}`]) {
+          await expect(store.insert(twin, hold, key, now)).rejects.toBeInstanceOf(CheckoutSessionAlreadyExistsError);
+        }
+        await expect(cache.getById(first.id)).resolves.toEqual(first);
+        expect(await cache.held({ eventId, priceId: 'standard' })).toBe(2);
+        // The refused insert recorded no key: a create with it makes a session of its own.
+        const keyed = await cache.createOrReplay(input(), { idempotencyKey: `twin-${eventId}` });
+        expect([keyed.replayed, keyed.session.id === first.id]).toEqual([false, false]);
       });
     });
 
