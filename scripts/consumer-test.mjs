@@ -7,10 +7,12 @@
 // each boot, a service injects the port and runs create → get → updateStatus → count → delete. The app is installed
 // with the install line of the README's quick start, and every TypeScript block of README.md and of the package's
 // README.md is taken from them as printed into the app, compiled and booted: the quick start as the app's module,
-// served by `npm run start` and called with the README's curl; each other block as a module of its own.
+// served by `npm run start` and called with the README's curl; each other block as a module of its own, and the
+// README's conformance-kit spec, compiled with the app, run by Jest (native ESM) from the installed `./testing`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
@@ -134,16 +136,58 @@ try {
   writeFileSync(join(app, 'src/app.module.ts'), quickStart);
   mkdirSync(join(app, 'src/readme'));
   // A block whose first line names its file (`// map-checkout-session.store.ts`) is written as that file, so the blocks
-  // that import it find it; it declares no module, so it is compiled, not booted. A named spec file is Jest's: the
-  // unit project runs it, and test/custom-store/readme-custom-store.spec.ts checks the README shows it verbatim.
+  // that import it find it; it declares no module, so it is compiled, not booted. A named spec file is Jest's: nest
+  // new's tsconfig.build.json excludes specs, so the README's are listed in its `files` (which win over `exclude`) for
+  // the app's tsc to type-check and compile with the rest, and Jest runs the output below.
   const fileOf = (/** @type {string} */ block) => /^\/\/ ([\w.-]+)\.ts\n/.exec(block)?.[1];
   const exampleFiles = [
     ...examples.map((block, index) => ({ name: fileOf(block) ?? `readme-${index + 1}`, block, boots: !fileOf(block) })),
     ...packageExamples.map((block, index) => ({ name: fileOf(block) ?? `package-readme-${index + 1}`, block, boots: !fileOf(block) })),
-  ].filter(({ name }) => !name.endsWith('.spec'));
+  ];
   for (const { name, block } of exampleFiles) writeFileSync(join(app, 'src/readme', `${name}.ts`), block);
+  const specs = exampleFiles.filter(({ name }) => name.endsWith('.spec'));
+  const buildConfig = JSON.parse(readFileSync(join(app, 'tsconfig.build.json'), 'utf8'));
+  buildConfig.files = specs.map(({ name }) => `src/readme/${name}.ts`);
+  writeFileSync(join(app, 'tsconfig.build.json'), JSON.stringify(buildConfig, null, 2));
+  // The README's kit spec under Jest, run from the app's folder with the repo's Jest 30 (not installed into the app:
+  // the kit's `@jest/globals` is Jest's own module, which the running Jest provides), no transform and no module
+  // mapping: the compiled spec's import of `@ticketoffice/checkout-session-cache/testing` resolves to the app's
+  // node_modules. Passes when Jest ran the one suite, every test passed and each belongs to the README's kit call.
+  writeFileSync(join(app, 'jest.config.json'), JSON.stringify({ testEnvironment: 'node', transform: {}, roots: ['<rootDir>/dist'], testMatch: ['<rootDir>/dist/readme/**/*.spec.js'] }, null, 2));
+  /** @param {string} dir @param {string[]} nodeOptions */
+  const runKitSpec = (dir, nodeOptions) => {
+    assert.equal(specs.length, 1, `expected one spec block in the READMEs, found ${specs.length}`);
+    const suite = /describeCheckoutSessionStoreContract\('([^']+)'/.exec(specs[0].block)?.[1];
+    assert.ok(suite, "the README's spec block calls no describeCheckoutSessionStoreContract('…')");
+    const compiled = readFileSync(join(dir, 'dist/readme', `${specs[0].name}.js`), 'utf8');
+    assert.match(compiled, /(from |require\()["']@ticketoffice\/checkout-session-cache\/testing["']/);
+    assert.equal(
+      createRequire(join(dir, 'package.json')).resolve('@ticketoffice/checkout-session-cache/testing'),
+      join(app, 'node_modules/@ticketoffice/checkout-session-cache/dist/testing/index.js'),
+    );
+    const report = join(dir, 'jest-report.json');
+    const args = [...nodeOptions, join(root, 'node_modules/jest/bin/jest.js'), '--config', 'jest.config.json', '--ci', '--json', '--outputFile', report, '--cacheDirectory', join(work, 'jest-cache')];
+    const result = spawnSync(process.execPath, args, { cwd: dir, env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8' });
+    assert.ok(existsSync(report), `Jest wrote no report (${result.status}):\n${result.stdout}\n${result.stderr}`);
+    /** @type {{ numTotalTestSuites: number, numFailedTestSuites: number, numPassedTests: number, numFailedTests: number, numPendingTests: number, testResults: { message: string, assertionResults: { ancestorTitles: string[], status: string }[] }[] }} */
+    const jest = JSON.parse(readFileSync(report, 'utf8'));
+    const failures = jest.testResults.map((r) => r.message).filter(Boolean).join('\n');
+    assert.equal(jest.numFailedTestSuites, 0, `Jest: ${jest.numFailedTestSuites} suite(s) failed:\n${failures}`);
+    assert.equal(jest.numFailedTests, 0, `Jest: ${jest.numFailedTests} test(s) failed:\n${failures}`);
+    assert.equal(jest.numTotalTestSuites, 1, `Jest ran ${jest.numTotalTestSuites} suites`);
+    assert.equal(jest.numPendingTests, 0, `Jest skipped ${jest.numPendingTests} tests`);
+    assert.ok(jest.numPassedTests > 0, 'Jest ran no test');
+    for (const test of jest.testResults[0].assertionResults) assert.equal(test.ancestorTitles[0], `CheckoutSessionStore contract (${suite})`);
+    assert.equal(result.status, 0, `Jest exited ${result.status}:\n${result.stderr}`);
+    return jest.numPassedTests;
+  };
   const tsc = join(app, 'node_modules/.bin/tsc');
   run(tsc, ['-p', 'tsconfig.build.json'], { cwd: app });
+
+  step("the README's kit spec, compiled by the app's tsc, passes under ESM Jest (node --experimental-vm-modules) from the installed ./testing", () => {
+    const passed = runKitSpec(app, ['--experimental-vm-modules']);
+    process.stdout.write(`    ${specs[0].name}: ${passed} tests passed\n`);
+  });
 
   step('the app has one copy of @aws-sdk/client-dynamodb, its own, which the library uses too', () => {
     const installed = join(app, 'node_modules/@ticketoffice/checkout-session-cache/node_modules/@aws-sdk/client-dynamodb');
@@ -151,7 +195,7 @@ try {
     assert.ok(existsSync(join(app, 'node_modules/@aws-sdk/client-dynamodb/package.json')));
   });
 
-  step("TypeScript finds the package's types (`.` and `./health`) under node16 and bundler resolution too (nodenext: the build)", () => {
+  step("TypeScript finds the package's types (`.`, `./health` and, for the README's spec, `./testing`) under node16 and bundler resolution too (nodenext: the build)", () => {
     run(tsc, ['-p', 'tsconfig.build.json', '--noEmit', '--module', 'node16', '--moduleResolution', 'node16'], { cwd: app });
     run(tsc, ['-p', 'tsconfig.build.json', '--noEmit', '--module', 'preserve', '--moduleResolution', 'bundler'], { cwd: app });
   });
