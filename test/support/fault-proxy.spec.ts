@@ -16,6 +16,30 @@ async function post(port: number, body: string): Promise<{ status: number; body:
   return { status: res.statusCode!, body: text };
 }
 
+/**
+ * An HTTP server on a free port that answers each request with `echo <body>`, recording the bodies in `received`;
+ * with `closeAfterEach`, it closes its connection after each response (`Connection: close`).
+ */
+async function echoServer(closeAfterEach: boolean, received: string[] = []): Promise<{ server: Server; port: number }> {
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += String(chunk);
+    received.push(body);
+    if (closeAfterEach) res.setHeader('Connection', 'close');
+    res.end(`echo ${body}`);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as { port: number }).port };
+}
+
+/** Stops `server`, closing the connections it keeps open. */
+async function stopServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  server.close();
+  await once(server, 'close');
+}
+
 describe('the fault proxy, in front of a server that closes its connection after each response', () => {
   let server: Server;
   let port: number;
@@ -23,22 +47,10 @@ describe('the fault proxy, in front of a server that closes its connection after
   const received: string[] = [];
 
   beforeAll(async () => {
-    server = createServer(async (req, res) => {
-      let body = '';
-      for await (const chunk of req) body += String(chunk);
-      received.push(body);
-      res.setHeader('Connection', 'close');
-      res.end(`echo ${body}`);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as { port: number }).port;
+    ({ server, port } = await echoServer(true, received));
   });
 
-  afterAll(async () => {
-    server.close();
-    await once(server, 'close');
-  });
+  afterAll(() => stopServer(server));
 
   it('writes out a delayed response before it closes the client connection', async () => {
     const proxy = await new FaultProxy('127.0.0.1', port).start();
@@ -86,21 +98,10 @@ describe('the fault proxy, in front of a server that keeps its connections open'
   let port: number;
 
   beforeAll(async () => {
-    server = createServer(async (req, res) => {
-      let body = '';
-      for await (const chunk of req) body += String(chunk);
-      res.end(`echo ${body}`);
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    port = (server.address() as { port: number }).port;
+    ({ server, port } = await echoServer(false));
   });
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-  });
+  afterAll(() => stopServer(server));
 
   it('faults per request, not per connection: the second request on one kept-alive connection meets its own fault', async () => {
     const proxy = await new FaultProxy('127.0.0.1', port).start();
