@@ -1,6 +1,7 @@
 import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { HoldLedgerBatcher, type LedgerMember, type LedgerMemberOutcome, MAX_TRANSACTION_ITEMS } from './dynamodb-hold-ledger.batcher.js';
+import { within } from '../../../../../test/support/bounded-wait.js';
 import { HoldLedgerHousekeeping } from './dynamodb-hold-ledger.housekeeping.js';
 
 // The batcher against a scripted `send`: no DynamoDB, every answer chosen by the test.
@@ -236,5 +237,30 @@ describe('HoldLedgerBatcher', () => {
     const { batcher, sent } = scripted([cancelled([{ Code: 'None' }, { Code: 'None' }])]);
     await expect(batcher.submit(LEDGER, create('a'))).rejects.toThrow('TransactionCanceledException');
     expect(sent).toHaveLength(1);
+  });
+
+  it('settles every member, in flight or queued behind, when a bug throws inside a transaction', async () => {
+    const bug = new Error('a bug in the driver');
+    let sends = 0;
+    const batcher = new HoldLedgerBatcher({
+      tableName: 't',
+      send: async () => {
+        sends += 1;
+        await Promise.resolve();
+        throw Object.assign(new Error('refused'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400, attempts: 1 } });
+      },
+      budgetMs: 60_000,
+      releaseMarginMs: 0,
+      housekeeping: new HoldLedgerHousekeeping(async () => ({ held: 0, buckets: new Map() }), 0),
+      storeError: () => {
+        throw bug;
+      },
+    });
+    const inFlight = submitAll(batcher, [create('a'), create('b')]);
+    await Promise.resolve();
+    const queued = batcher.submit(LEDGER, create('c'));
+    const outcomes = await within('every member settled', Promise.allSettled([...inFlight, queued]), 5000);
+    expect(outcomes).toEqual([0, 1, 2].map(() => ({ status: 'rejected', reason: bug })));
+    expect(sends).toBe(1);
   });
 });

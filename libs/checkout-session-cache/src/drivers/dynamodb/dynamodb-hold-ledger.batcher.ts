@@ -5,7 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type TransactItem, updateLedger } from './dynamodb-checkout-session.commands.js';
 import { backoffMs, ContentionBudget } from './dynamodb-checkout-session.contention.js';
 import { toLedger } from './dynamodb-checkout-session.items.js';
-import { cancellationReasons, failedConditionItem, isContendedReason, isNamed, isUncertain } from './dynamodb-checkout-session.outcomes.js';
+import { cancellationReasons, failedConditionItem, isContendedReason, isUncertain } from './dynamodb-checkout-session.outcomes.js';
+import { isNamed } from './dynamodb-error.guard.js';
 import type { HoldLedgerHousekeeping } from './dynamodb-hold-ledger.housekeeping.js';
 import { ledgerChange, type LedgerEntry, replanLedger } from './dynamodb-hold-ledger.plan.js';
 
@@ -59,8 +60,7 @@ interface Waiting {
 
 interface Queue {
   readonly waiting: Waiting[];
-  /** The members of the transaction in flight, and those it deferred: they go back to the queue's head after it. */
-  inFlight: Waiting[];
+  /** The members the transaction in flight deferred: they go back to the queue's head after it. */
   readonly deferred: Waiting[];
   running: boolean;
 }
@@ -94,7 +94,7 @@ export class HoldLedgerBatcher {
   submit(ledgerId: string, member: LedgerMember): Promise<LedgerMemberOutcome> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(ledgerId);
-      if (!queue) this.queues.set(ledgerId, (queue = { waiting: [], inFlight: [], deferred: [], running: false }));
+      if (!queue) this.queues.set(ledgerId, (queue = { waiting: [], deferred: [], running: false }));
       queue.waiting.push({ member, budget: new ContentionBudget(this.options.budgetMs), resolve, reject });
       if (queue.running) return;
       queue.running = true;
@@ -107,8 +107,9 @@ export class HoldLedgerBatcher {
     try {
       while (queue.waiting.length > 0) await this.commit(ledgerId, queue, this.take(queue, []));
     } catch (error) {
-      // A bug, not a store failure: nobody may wait for ever.
-      for (const w of [...queue.inFlight, ...queue.deferred.splice(0), ...queue.waiting.splice(0)]) w.reject(error as Error);
+      // A bug, not a store failure: nobody may wait for ever (the transaction's own members were settled in `attempt`,
+      // the ones it deferred are back in `waiting`).
+      for (const w of queue.waiting.splice(0)) w.reject(error as Error);
     } finally {
       this.queues.delete(ledgerId);
     }
@@ -119,10 +120,7 @@ export class HoldLedgerBatcher {
    * behind the transactions ahead of it is told the store is overloaded: it was never sent, nothing of it was written.
    */
   private take(queue: Queue, batch: Waiting[]): Waiting[] {
-    for (const w of queue.waiting.filter((w) => w.budget.spent)) {
-      queue.waiting.splice(queue.waiting.indexOf(w), 1);
-      w.reject(this.options.storeError(w.member.operation, new Error('it waited past its budget behind the other writes of its price')));
-    }
+    this.dropSpent(queue.waiting, () => new Error('it waited past its budget behind the other writes of its price'));
     if (batch.some((w) => w.solo)) return batch;
     const ids = new Set(batch.flatMap((w) => w.member.ids));
     let items = 1 + batch.reduce((sum, w) => sum + w.member.items.length, 0);
@@ -144,6 +142,19 @@ export class HoldLedgerBatcher {
     return [...taken.filter(isRelease), ...taken.filter((w) => !isRelease(w))];
   }
 
+  /**
+   * Removes from `list`, in place and in order, the members past their budget, each told the store is overloaded with
+   * `cause()` as the cause; each member's budget is read once, so none is both kept and told.
+   */
+  private dropSpent(list: Waiting[], cause: () => unknown): void {
+    let kept = 0;
+    for (const w of list) {
+      if (w.budget.spent) w.reject(this.options.storeError(w.member.operation, cause()));
+      else list[kept++] = w;
+    }
+    list.length = kept;
+  }
+
   private request(ledgerId: string, batch: Waiting[], ended: readonly (readonly [number, number])[]): TransactWriteCommandInput {
     const ledger = updateLedger(this.options.tableName, ledgerId, ledgerChange(batch.map((w) => w.member), ended));
     return { TransactItems: [ledger, ...batch.flatMap((w) => w.member.items)], ClientRequestToken: randomUUID() };
@@ -154,57 +165,59 @@ export class HoldLedgerBatcher {
     try {
       await this.attempt(ledgerId, queue, batch);
     } finally {
-      queue.inFlight = [];
       queue.waiting.unshift(...queue.deferred.splice(0));
     }
   }
 
   private async attempt(ledgerId: string, queue: Queue, batch: Waiting[]): Promise<void> {
-    queue.inFlight = batch;
-    let ended: readonly (readonly [number, number])[] = this.options.housekeeping.take(ledgerId);
-    let request = this.request(ledgerId, batch, ended);
-    let resolving: ContentionBudget | undefined;
-    let signal: AbortSignal | undefined;
-    for (let retry = 0; batch.length > 0; ) {
-      try {
-        await this.options.send(request, signal);
-        for (const w of batch) w.resolve({ outcome: 'applied' });
-        this.options.housekeeping.afterWrite(ledgerId, Math.max(...batch.map((w) => w.member.now)));
-        return;
-      } catch (error) {
-        if (isUncertain(error)) {
-          // It may have landed: the same request again, same token, until DynamoDB says.
-          resolving ??= new ContentionBudget(this.options.budgetMs);
-          signal = (await resolving.uncertain()) ?? undefined;
-          if (signal) continue;
-          for (const w of batch) w.reject(this.options.storeError(w.member.operation, error, true));
+    try {
+      let ended: readonly (readonly [number, number])[] = this.options.housekeeping.take(ledgerId);
+      let request = this.request(ledgerId, batch, ended);
+      let resolving: ContentionBudget | undefined;
+      let signal: AbortSignal | undefined;
+      for (let retry = 0; batch.length > 0; ) {
+        try {
+          await this.options.send(request, signal);
+          for (const w of batch) w.resolve({ outcome: 'applied' });
+          this.options.housekeeping.afterWrite(ledgerId, Math.max(...batch.map((w) => w.member.now)));
           return;
+        } catch (error) {
+          if (isUncertain(error)) {
+            // It may have landed: the same request again, same token, until DynamoDB says.
+            resolving ??= new ContentionBudget(this.options.budgetMs);
+            signal = (await resolving.uncertain()) ?? undefined;
+            if (signal) continue;
+            for (const w of batch) w.reject(this.options.storeError(w.member.operation, error, true));
+            return;
+          }
+          resolving = signal = undefined;
+          const reasons = cancellationReasons(error);
+          if (reasons === null) {
+            this.failDefinitively(queue, batch, error);
+            return;
+          }
+          const decided = this.decide(queue, batch, ended, reasons);
+          const contended = reasons.some(isContendedReason);
+          if (!contended && decided.batch.length === batch.length && decided.ended === ended) {
+            // Cancelled for no reason this driver knows: nothing was written, and trying again would change nothing.
+            this.failDefinitively(queue, batch, error);
+            return;
+          }
+          ({ batch, ended } = decided);
+          // Nothing was written: members past their budget are told the store is overloaded; the others go again.
+          this.dropSpent(batch, () => error);
+          if (contended) {
+            // Lost a race for an item (or met its throughput limit): pause, then go with those that arrived meanwhile.
+            await sleep(backoffMs(retry++));
+            batch = this.take(queue, batch);
+          }
+          request = this.request(ledgerId, batch, ended);
         }
-        resolving = signal = undefined;
-        const reasons = cancellationReasons(error);
-        if (reasons === null) {
-          this.failDefinitively(queue, batch, error);
-          return;
-        }
-        const decided = this.decide(queue, batch, ended, reasons);
-        const contended = reasons.some(isContendedReason);
-        if (!contended && decided.batch.length === batch.length && decided.ended === ended) {
-          // Cancelled for no reason this driver knows: nothing was written, and trying again would change nothing.
-          this.failDefinitively(queue, batch, error);
-          return;
-        }
-        ({ batch, ended } = decided);
-        // Nothing was written: members past their budget are told the store is overloaded; the others go again.
-        for (const w of batch.filter((w) => w.budget.spent)) w.reject(this.options.storeError(w.member.operation, error));
-        batch = batch.filter((w) => !w.budget.spent);
-        if (contended) {
-          // Lost a race for an item (or met its throughput limit): pause, then go with those that arrived meanwhile.
-          await sleep(backoffMs(retry++));
-          batch = this.take(queue, batch);
-        }
-        queue.inFlight = batch;
-        request = this.request(ledgerId, batch, ended);
       }
+    } catch (error) {
+      // A bug, not a store failure: the members in flight (`batch` as it is now) are settled; any already settled stay so.
+      for (const w of batch) w.reject(error as Error);
+      throw error;
     }
   }
 
