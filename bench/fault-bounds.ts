@@ -13,7 +13,7 @@ import {
   type CheckoutSessionCache,
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../scripts/dynamodb-local.launcher.mjs';
-import { FAILURE_BOUND_MS, FAULT_SETTINGS, FAULTS, WRITE_FAILURE_BOUND_MS } from '../test/support/fault-bounds.js';
+import { FAULT_SETTINGS, faultedOperations, FAULTS } from '../test/support/fault-bounds.js';
 import { FaultProxy } from '../test/support/fault-proxy.js';
 import { tableLines } from './measure.js';
 
@@ -33,7 +33,7 @@ export async function measureFaultBounds(endpoint: string, samples = 3): Promise
   await ensureCheckoutSessionTable(direct, tableName);
   direct.destroy();
   const url = new URL(endpoint);
-  const proxy = await new FaultProxy(url.hostname, Number(url.port), () => 0).start();
+  const proxy = await new FaultProxy(url.hostname, Number(url.port)).start();
   const rows: FaultBoundRow[] = [];
   try {
     for (const [fault, injected] of FAULTS) {
@@ -45,15 +45,7 @@ export async function measureFaultBounds(endpoint: string, samples = 3): Promise
       const cache = app.get<CheckoutSessionCache>(CHECKOUT_SESSION_CACHE);
       proxy.set({ kind: 'none' });
       const existing = (await cache.create({ eventId: 'faults', priceId: 'p', quantity: 1 })).id;
-      // A write resends a request whose answer never came: its own bound. The status change and the delete fail at their first read.
-      const operations: [string, () => Promise<unknown>, number][] = [
-        ['create', () => cache.create({ eventId: 'faults', priceId: 'p', quantity: 1 }), WRITE_FAILURE_BOUND_MS],
-        ['getById', () => cache.getById(existing), FAILURE_BOUND_MS],
-        ['updateStatus', () => cache.updateStatus(existing, 'CONFIRMING'), FAILURE_BOUND_MS],
-        ['count', () => cache.count({ eventId: 'faults' }), FAILURE_BOUND_MS],
-        ['deleteById', () => cache.deleteById(randomUUID()), FAILURE_BOUND_MS],
-        ['ping', () => cache.ping(), FAILURE_BOUND_MS],
-      ];
+      const operations = faultedOperations(() => ({ cache, existing }));
       proxy.set(injected);
       for (const [operation, call, boundMs] of operations) {
         let slowestMs = 0;

@@ -18,6 +18,7 @@ import {
   type CheckoutSessionCache,
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from '../scripts/dynamodb-local.launcher.mjs';
+import { config, quick } from './config.js';
 import { DynamoDbConflictModel, type DynamoDbConflictModelStats } from '../test/support/dynamodb-conflict-model.js';
 import { compare, runBatch, summarize, tableLines, type Batch, type Side, type Summary } from './measure.js';
 
@@ -363,12 +364,11 @@ export function hotPriceLines(result: HotPriceResult): string[] {
 }
 
 async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
   const local = await startDynamoDbLocal();
   Object.assign(process.env, DYNAMODB_LOCAL_ENV);
   try {
     const started = Date.now();
-    const result = await hotPriceBenchmark(local.endpoint, quick ? { creates: 300, rounds: 3 } : { creates: 600, rounds: 5 });
+    const result = await hotPriceBenchmark(local.endpoint, config.hotPrice);
     const targets = hotPriceTargets(result);
     const lines = [...hotPriceLines(result), ...tableLines('hot-price targets (W = 8 ms)', ['target', 'verdict'], Object.entries(targets))];
     for (const line of lines) process.stdout.write(`${line}\n`);

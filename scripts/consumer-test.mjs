@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DYNAMODB_LOCAL_ENV, startDynamoDbLocal } from './dynamodb-local.launcher.mjs';
-import { runOnFixedPorts } from './fixed-ports.mjs';
+import { freshShellEnv, runOnFixedPorts } from './fixed-ports.mjs';
 import { checkSteps } from './check-steps.mjs';
 
 const root = resolve(import.meta.dirname, '..');
@@ -258,7 +258,7 @@ try {
     assert.ok(calls.length === 1 && calls[0].startsWith('curl '), `expected one curl after npm run start, got ${JSON.stringify(calls)}`);
     // The app's server in the background (its output in a log), then the README's curl against it on port 3000.
     const script = ['LOGS="$SCRATCH"', '{', start, '} > "$LOGS/app.log" 2>&1 &', 'await_port 3000 240 || { cat "$LOGS/app.log"; exit 1; }', 'echo "::: curl"', ...calls].join('\n');
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|DYNAMODB_|CHECKOUT_|PORT$|NODE_ENV$)/.test(name)));
+    const env = freshShellEnv();
     const { status, output } = await runOnFixedPorts(script, { ports: [3000], cwd: app, env: { ...env, NO_COLOR: '1' }, timeoutMs: 300_000 });
     assert.equal(status, 0, output);
     const answer = JSON.parse(output.split('::: curl\n')[1].trim());

@@ -30,6 +30,15 @@ await_port() { for _ in $(seq 1 "$2"); do curl -s -o /dev/null "http://localhost
 `;
 
 /**
+ * This process's environment without the variables a run sets for itself (AWS, DynamoDB, the library's, PORT and
+ * NODE_ENV): what a user's fresh shell has, for running the README's commands as printed.
+ * @returns {NodeJS.ProcessEnv}
+ */
+export function freshShellEnv() {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|DYNAMODB_|CHECKOUT_|PORT$|NODE_ENV$)/.test(name)));
+}
+
+/**
  * Runs a bash script that uses fixed ports (the README's 8000 and 3000) where they are surely free: in a network
  * namespace of its own, with only loopback, when the machine allows one (`unshare -rn`); else on this machine's
  * network if none of `ports` is in use; otherwise it rejects, naming the busy port. The script is killed after

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runOnFixedPorts } from './fixed-ports.mjs';
+import { freshShellEnv, runOnFixedPorts } from './fixed-ports.mjs';
 import { checkSteps } from './check-steps.mjs';
 
 const root = resolve(import.meta.dirname, '..');
@@ -70,7 +70,7 @@ try {
     'cat "$LOGS/app.log"',
   ].join('\n');
   // A fresh shell: none of the variables of this run.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(AWS_|DYNAMODB_|CHECKOUT_|PORT$|NODE_ENV$)/.test(name)));
+  const env = freshShellEnv();
   process.stdout.write("README's DynamoDB section, as printed\n");
   const { status, output, isolated } = await runOnFixedPorts(script, { ports: [8000, 3000], cwd: root, env: { ...env, NO_COLOR: '1' }, timeoutMs: 540_000 });
   process.stdout.write(`  (${isolated ? 'in a network namespace of its own' : "on this machine's network"})\n`);

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { directClient } from './support/checkout-session-cache.harness.js';
+import { DYNAMODB_LOCAL_ENV } from '../scripts/dynamodb-local.launcher.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 /** Bounds one run of the script: tsx starts it, then it talks to DynamoDB Local. */
@@ -30,7 +31,7 @@ function tableCreate(args: string[], env: Record<string, string>): Promise<{ sta
   });
 }
 
-const credentials = { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+const credentials = DYNAMODB_LOCAL_ENV;
 
 describe('npm run table:create', () => {
   it('refuses to go to AWS without DYNAMODB_ENDPOINT or --aws, even with credentials, and says how to ask', async () => {

@@ -12,7 +12,7 @@ import {
 import { appEnv, createTestApp } from '../support/checkout-api.harness.js';
 import { bootCache } from '../support/checkout-session-cache.harness.js';
 import type { Fault, FaultProxy } from '../support/fault-proxy.js';
-import { FAULT_SETTINGS, FAULTS } from '../support/fault-bounds.js';
+import { FAULT_SETTINGS, faultedOperations, FAULTS } from '../support/fault-bounds.js';
 import { eventually } from '../support/bounded-wait.js';
 import { bootVerifier, faultedTable, GENEROUS_TIMEOUT_MS } from '../support/reliability.harness.js';
 
@@ -53,14 +53,7 @@ describe('library under injected faults (DynamoDB Local behind a fault proxy)', 
 
   // How long each takes against its documented bound is the benchmark's to measure (npm run bench:fault-bounds), not
   // a loaded machine's to assert.
-  const operations: [string, () => Promise<unknown>][] = [
-    ['create', () => cache.create({ eventId: 'faults', priceId: 'p', quantity: 1 })],
-    ['getById', () => cache.getById(existing)],
-    ['updateStatus', () => cache.updateStatus(existing, 'CONFIRMING')],
-    ['count', () => cache.count({ eventId: 'faults' })],
-    ['deleteById', () => cache.deleteById(randomUUID())],
-    ['ping', () => cache.ping()],
-  ];
+  const operations = faultedOperations(() => ({ cache, existing }));
 
   describe.each(FAULTS)('with %s', (_name, fault) => {
     beforeAll(boot);

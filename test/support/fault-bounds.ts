@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { CheckoutSessionCache } from '../../libs/checkout-session-cache/src/index.js';
 import type { Fault } from './fault-proxy.js';
 
 // What a faulted call may cost, by the documented bounds (docs/retries-and-timeouts.md): shared by the reliability
@@ -29,3 +31,19 @@ export const FAULTS: [name: string, fault: Fault][] = [
   ['HTTP 503', { kind: 'http', status: 503 }],
   ['ThrottlingException', { kind: 'throttle' }],
 ];
+
+/**
+ * Every port operation a faulted suite calls, with its documented bound: a write resends a request whose answer never
+ * came (its own bound); the status change and the delete fail at their first read. `target` gives the cache and an
+ * existing session's id when an operation runs, so a suite may reboot its module between runs.
+ */
+export function faultedOperations(target: () => { cache: CheckoutSessionCache; existing: string }): [name: string, call: () => Promise<unknown>, boundMs: number][] {
+  return [
+    ['create', () => target().cache.create({ eventId: 'faults', priceId: 'p', quantity: 1 }), WRITE_FAILURE_BOUND_MS],
+    ['getById', () => target().cache.getById(target().existing), FAILURE_BOUND_MS],
+    ['updateStatus', () => target().cache.updateStatus(target().existing, 'CONFIRMING'), FAILURE_BOUND_MS],
+    ['count', () => target().cache.count({ eventId: 'faults' }), FAILURE_BOUND_MS],
+    ['deleteById', () => target().cache.deleteById(randomUUID()), FAILURE_BOUND_MS],
+    ['ping', () => target().cache.ping(), FAILURE_BOUND_MS],
+  ];
+}

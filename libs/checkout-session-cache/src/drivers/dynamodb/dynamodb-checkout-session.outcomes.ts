@@ -1,11 +1,10 @@
 import type { CancellationReason } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isNamed } from './dynamodb-error.guard.js';
 
 // How the driver reads DynamoDB's answers: which failures are definitive, which are races to try again, and which
 // leave a write's outcome unknown.
 
-/** Whether `error` is an error of this name. */
-export const isNamed = (error: unknown, name: string): boolean => (error as Error | null)?.name === name;
 
 /** Why each part of a cancelled transaction failed, in request order, or `null` when `error` is not a cancelled transaction. */
 export function cancellationReasons(error: unknown): CancellationReason[] | null {

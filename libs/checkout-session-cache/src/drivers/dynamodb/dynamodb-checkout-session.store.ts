@@ -42,6 +42,7 @@ import {
 } from './dynamodb-checkout-session.items.js';
 import { ledgerIdOf, metadataIdOf } from './dynamodb-checkout-session.keys.js';
 import { conditionFailureItem, failedConditionItem, isContended, isUncertain } from './dynamodb-checkout-session.outcomes.js';
+import { isNamed } from './dynamodb-error.guard.js';
 import { DynamoDbCheckoutSessionProbe } from './dynamodb-checkout-session.probe.js';
 import { inspectCheckoutSessionTable } from './dynamodb-checkout-session.inspection.js';
 import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.provisioning.js';
@@ -338,7 +339,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   }
 
   private storeError(operation: string, error: unknown, outcomeUnknown = false): CheckoutSessionStoreUnavailableError {
-    if ((error as Error | null)?.name === 'ResourceNotFoundException') {
+    if (isNamed(error, 'ResourceNotFoundException')) {
       this.logger.error(`${operation}: table "${this.table}" or its index does not exist`);
       return new CheckoutSessionTableNotFoundError(this.table, { cause: error });
     }
