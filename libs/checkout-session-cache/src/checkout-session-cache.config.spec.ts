@@ -30,6 +30,8 @@ describe('readCheckoutSessionCacheEnv', () => {
       readCheckoutSessionCacheEnv({
         CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
         CHECKOUT_SESSION_TTL_HOURS: '0.001',
+        CHECKOUT_SESSION_HOLD_SECONDS: '2',
+        CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS: '3',
         AWS_REGION: 'eu-west-1',
         DYNAMODB_ENDPOINT: 'http://localhost:8000',
         DYNAMODB_CHECKOUT_SESSIONS_TABLE: 'sessions-prod',
@@ -42,6 +44,8 @@ describe('readCheckoutSessionCacheEnv', () => {
     ).toEqual({
       driver: 'dynamodb',
       ttlHours: 0.001,
+      holdSeconds: 2,
+      confirmingHoldSeconds: 3,
       region: 'eu-west-1',
       endpoint: 'http://localhost:8000',
       tableName: 'sessions-prod',
@@ -51,6 +55,29 @@ describe('readCheckoutSessionCacheEnv', () => {
       verifyTableOnStartup: false,
       pingCacheMs: 0,
     });
+  });
+
+  it('reads the holds for every driver, as whole seconds, whatever their size (the TTL bounds them once merged)', () => {
+    const env = { CHECKOUT_SESSION_HOLD_SECONDS: ' 300 ', CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS: '999999' };
+    for (const driver of [undefined, 'memory', 'dynamodb'] as const) {
+      expect(readCheckoutSessionCacheEnv(env, driver)).toEqual({ ...(driver && { driver }), holdSeconds: 300, confirmingHoldSeconds: 999_999 });
+    }
+    expect(readCheckoutSessionCacheEnv({ CHECKOUT_SESSION_HOLD_SECONDS: '', CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS: '' })).toEqual({});
+  });
+
+  it.each([
+    ['CHECKOUT_SESSION_HOLD_SECONDS', '0'],
+    ['CHECKOUT_SESSION_HOLD_SECONDS', '-1'],
+    ['CHECKOUT_SESSION_HOLD_SECONDS', '1.5'],
+    ['CHECKOUT_SESSION_HOLD_SECONDS', '10m'],
+    ['CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS', '0'],
+    ['CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS', '1e3'],
+  ])('rejects %s=%j for every driver, naming the variable', (name, value) => {
+    for (const driver of ['memory', 'dynamodb'] as const) {
+      expect(configError(() => readCheckoutSessionCacheEnv({ [name]: value }, driver)).issues).toEqual([
+        `${name} must be an integer from 1 to the TTL in seconds (got ${JSON.stringify(value)})`,
+      ]);
+    }
   });
 
   it('treats unset and empty variables as absent', () => {
@@ -103,6 +130,115 @@ describe('resolveCheckoutSessionCacheOptions', () => {
     });
   });
 
+  it('holds 600 s from creation and 900 s from CONFIRMING by default', () => {
+    expect(resolveCheckoutSessionCacheOptions({}, {}, 'development')).toMatchObject({ holdSeconds: 600, confirmingHoldSeconds: 900 });
+  });
+
+  it.each([
+    [0.05, 180, 180],
+    [0.2, 600, 720],
+    [0.25, 600, 900],
+    [1 / 3600, 1, 1],
+    [0.0005, 1, 1],
+  ])('caps the default holds at the TTL: ttlHours %d holds %d s and %d s', (ttlHours, holdSeconds, confirmingHoldSeconds) => {
+    expect(resolveCheckoutSessionCacheOptions({ ttlHours }, {}, 'development')).toMatchObject({ ttlHours, holdSeconds, confirmingHoldSeconds });
+    expect(resolveCheckoutSessionCacheOptions({}, { ttlHours }, 'development')).toMatchObject({ holdSeconds, confirmingHoldSeconds });
+  });
+
+  it.each(['holdSeconds', 'confirmingHoldSeconds'] as const)('accepts %s from 1 up to the TTL in seconds, from code or env', (key) => {
+    for (const value of [1, 179, 180]) {
+      expect(resolveCheckoutSessionCacheOptions({ ttlHours: 0.05, [key]: value }, {})[key]).toBe(value);
+      expect(resolveCheckoutSessionCacheOptions({}, { ttlHours: 0.05, [key]: value })[key]).toBe(value);
+    }
+    expect(resolveCheckoutSessionCacheOptions({ [key]: 86_400 }, {})[key]).toBe(86_400);
+  });
+
+  it.each([
+    ['holdSeconds', 0],
+    ['holdSeconds', -5],
+    ['holdSeconds', 1.5],
+    ['holdSeconds', 181],
+    ['confirmingHoldSeconds', 0],
+    ['confirmingHoldSeconds', 1.5],
+    ['confirmingHoldSeconds', 181],
+  ] as const)('rejects %s %d in code, naming the option and its bounds', (key, value) => {
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ ttlHours: 0.05, [key]: value }, {})).message).toBe(
+      `Invalid checkout-session-cache configuration: ${key}: must be an integer from 1 to 180, the TTL in seconds (got ${value})`,
+    );
+  });
+
+  it('bounds the holds by the TTL in whole milliseconds, as the port measures it, whatever the rounding of ttlHours', () => {
+    // 0.145 h is 521 999.99… ms in floating point: a hold of 522 s would outlast it, and the port refuses it per create.
+    expect(resolveCheckoutSessionCacheOptions({ ttlHours: 0.145, holdSeconds: 521 }, {})).toMatchObject({ holdSeconds: 521, confirmingHoldSeconds: 521 });
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ ttlHours: 0.145, holdSeconds: 522 }, {})).issues).toEqual([
+      'holdSeconds: must be an integer from 1 to 521, the TTL in seconds (got 522)',
+    ]);
+  });
+
+  it('names the variable too when the hold beyond the TTL came from env, whatever set the TTL', () => {
+    // The variables passed their own check (whole seconds of at least 1); the TTL, here from code, bounds them.
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ ttlHours: 0.05 }, { holdSeconds: 600, confirmingHoldSeconds: 900 })).issues).toEqual([
+      'holdSeconds (CHECKOUT_SESSION_HOLD_SECONDS): must be an integer from 1 to 180, the TTL in seconds (got 600)',
+      'confirmingHoldSeconds (CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS): must be an integer from 1 to 180, the TTL in seconds (got 900)',
+    ]);
+    expect(configError(() => resolveCheckoutSessionCacheOptions({}, readCheckoutSessionCacheEnv({ CHECKOUT_SESSION_HOLD_SECONDS: '86401' }))).issues).toEqual([
+      'holdSeconds (CHECKOUT_SESSION_HOLD_SECONDS): must be an integer from 1 to 86400, the TTL in seconds (got 86401)',
+    ]);
+    // A hold given in code wins over env, and is named as an option.
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ holdSeconds: 86_401 }, { holdSeconds: 5 })).issues).toEqual([
+      'holdSeconds: must be an integer from 1 to 86400, the TTL in seconds (got 86401)',
+    ]);
+    expect(resolveCheckoutSessionCacheOptions({ holdSeconds: 5 }, { holdSeconds: 86_401 }).holdSeconds).toBe(5);
+  });
+
+  it('reports the holds beside the other invalid options, and leaves a hold that is no number to the type check', () => {
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ maxAttempts: 0, holdSeconds: 0, confirmingHoldSeconds: 'x' as never }, {})).issues).toEqual([
+      'confirmingHoldSeconds: Invalid input: expected number, received string',
+      'maxAttempts: Too small: expected number to be >=1',
+      'holdSeconds: must be an integer from 1 to 86400, the TTL in seconds (got 0)',
+    ]);
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ holdSeconds: Number.NaN }, {})).issues).toEqual([
+      'holdSeconds: Invalid input: expected number, received NaN',
+    ]);
+    // An invalid TTL bounds nothing: only its own issue.
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ ttlHours: -1, holdSeconds: 600 }, {})).issues).toEqual([
+      'ttlHours: Too small: expected number to be >0',
+    ]);
+  });
+
+  it('refuses a TTL shorter than one second, which no hold fits, naming where it came from', () => {
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ ttlHours: 0.0002 }, {})).issues).toEqual([
+      'ttlHours: must be at least one second (1/3600 h), the shortest hold (got 0.0002)',
+    ]);
+    expect(configError(() => resolveCheckoutSessionCacheOptions({}, { ttlHours: 0.0002 })).issues).toEqual([
+      'ttlHours (CHECKOUT_SESSION_TTL_HOURS): must be at least one second (1/3600 h), the shortest hold (got 0.0002)',
+    ]);
+  });
+
+  it('refuses an option it does not know, naming it, whatever its value', () => {
+    const typo = { driver: 'memory', ttlHour: 1 } as CheckoutSessionCacheModuleOptions;
+    expect(configError(() => resolveCheckoutSessionCacheOptions(typo, {})).message).toBe(
+      'Invalid checkout-session-cache configuration: unknown option(s): ttlHour',
+    );
+    const several = { holdSecond: undefined, tablename: 't', ttlHours: 2 } as CheckoutSessionCacheModuleOptions;
+    expect(configError(() => resolveCheckoutSessionCacheOptions(several, { region: 'eu-west-1' }, 'development', true)).issues).toEqual([
+      'unknown option(s): holdSecond, tablename',
+    ]);
+    // Before the driver checks, so a misspelt driver is named rather than reported missing in production.
+    expect(configError(() => resolveCheckoutSessionCacheOptions({ drivr: 'dynamodb' } as CheckoutSessionCacheModuleOptions, {}, 'production')).issues).toEqual([
+      'unknown option(s): drivr',
+    ]);
+  });
+
+  it('takes isGlobal and store, which the module builder may leave among the options, for no unknown options', () => {
+    const extras = (store: unknown) => ({ isGlobal: true, store, ttlHours: 2 }) as CheckoutSessionCacheModuleOptions;
+    const resolved = resolveCheckoutSessionCacheOptions(extras({}), {}, 'development', true);
+    expect(resolved).toMatchObject({ driver: 'custom', ttlHours: 2 });
+    expect(resolved).not.toHaveProperty('store');
+    expect(resolved).not.toHaveProperty('isGlobal');
+    expect(resolveCheckoutSessionCacheOptions(extras(undefined), {}, 'development')).toMatchObject({ driver: 'memory', ttlHours: 2 });
+  });
+
   it('refuses to default to the memory driver in production, naming CHECKOUT_SESSION_CACHE_DRIVER', () => {
     expect(configError(() => resolveCheckoutSessionCacheOptions({ ttlHours: 2 }, {}, 'production')).message).toContain(
       'no driver chosen while NODE_ENV is "production": set CHECKOUT_SESSION_CACHE_DRIVER',
@@ -148,6 +284,20 @@ describe('CheckoutSessionCacheModule start-up', () => {
     await withEnv({ CHECKOUT_SESSION_TTL_HOURS: 'zero' }, async () => {
       await expect(Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('memory')] }).compile()).rejects.toThrow(
         'CHECKOUT_SESSION_TTL_HOURS must be a positive decimal number (got "zero")',
+      );
+    });
+  });
+
+  it('stops naming CHECKOUT_SESSION_HOLD_SECONDS when it is invalid, or beyond the TTL set in code', async () => {
+    await withEnv({ CHECKOUT_SESSION_HOLD_SECONDS: '0' }, async () => {
+      await expect(Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('memory')] }).compile()).rejects.toThrow(
+        'CHECKOUT_SESSION_HOLD_SECONDS must be an integer from 1 to the TTL in seconds (got "0")',
+      );
+    });
+    await withEnv({ CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS: '900', CHECKOUT_SESSION_TTL_HOURS: undefined }, async () => {
+      const short = CheckoutSessionCacheModule.forRoot({ driver: 'memory', ttlHours: 0.05 });
+      await expect(Test.createTestingModule({ imports: [short] }).compile()).rejects.toThrow(
+        'confirmingHoldSeconds (CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS): must be an integer from 1 to 180, the TTL in seconds (got 900)',
       );
     });
   });

@@ -1,6 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as z from 'zod/mini';
 import {
+  DEFAULT_CONFIRMING_HOLD_SECONDS,
+  DEFAULT_HOLD_SECONDS,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PING_CACHE_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
@@ -12,6 +14,7 @@ import { formatIssues, IN_ENGLISH } from './checkout-session-cache.parsing.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
 import type {
   CheckoutSessionCacheDriver,
+  CheckoutSessionCacheModuleExtras,
   CheckoutSessionCacheModuleOptions,
   ResolvedCheckoutSessionCacheOptions,
 } from './interfaces/checkout-session-cache-options.interface.js';
@@ -31,6 +34,10 @@ const numericString = (valid: (v: string) => boolean, message: string) =>
   z.optional(z.pipe(z.string().check(z.trim(), z.refine(valid, { error: (i) => `${message} ${got(i.input)}` })), z.transform(Number)));
 
 const positiveDecimalString = (name: string) => numericString((v) => decimal.test(v) && Number(v) > 0, `${name} must be a positive decimal number`);
+
+/** An integer of at least 1 whose upper bound, the TTL, is checked once the options are merged (the TTL may come from code). */
+const holdSecondsString = (name: string) =>
+  numericString((v) => integer.test(v) && Number(v) >= 1, `${name} must be an integer from 1 to the TTL in seconds`);
 
 const integerStringBetween = (name: string, min: number, max: number) =>
   numericString((v) => integer.test(v) && Number(v) >= min && Number(v) <= max, `${name} must be an integer from ${min} to ${max}`);
@@ -52,6 +59,8 @@ const driverEnvSchema = z.object({
 /** The variables every driver reads. */
 const commonEnvSchema = z.object({
   CHECKOUT_SESSION_TTL_HOURS: positiveDecimalString('CHECKOUT_SESSION_TTL_HOURS'),
+  CHECKOUT_SESSION_HOLD_SECONDS: holdSecondsString('CHECKOUT_SESSION_HOLD_SECONDS'),
+  CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS: holdSecondsString('CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS'),
 });
 
 /** The variables only the DynamoDB driver reads. */
@@ -80,7 +89,9 @@ const withoutUndefined = <T extends object>(options: T): Partial<T> =>
 /**
  * Reads and validates the module's env (`process.env` by default): the driver is `driver` when given — whatever
  * `CHECKOUT_SESSION_CACHE_DRIVER` says — else `CHECKOUT_SESSION_CACHE_DRIVER`; then only the variables that driver
- * uses are read (the DynamoDB ones only for `dynamodb`). Empty variables count as unset. Throws
+ * uses are read (the TTL and holds for every driver, the DynamoDB ones only for `dynamodb`). Empty variables count as
+ * unset. The holds are checked here to be whole seconds of at least 1, and against the TTL once merged with the
+ * options in code ({@link resolveCheckoutSessionCacheOptions}). Throws
  * {@link CheckoutSessionCacheConfigError}. `forRoot` calls it; in a `forRootAsync` factory that chooses the driver,
  * pass it: `{ ...readCheckoutSessionCacheEnv(process.env, 'dynamodb'), tableName }`.
  */
@@ -91,12 +102,20 @@ export function readCheckoutSessionCacheEnv(
   const present = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ''));
   const chosen = driver ?? parseEnv(driverEnvSchema, present).CHECKOUT_SESSION_CACHE_DRIVER;
   if (chosen !== 'dynamodb') {
-    return withoutUndefined({ driver: chosen, ttlHours: parseEnv(commonEnvSchema, present).CHECKOUT_SESSION_TTL_HOURS });
+    const c = parseEnv(commonEnvSchema, present);
+    return withoutUndefined({
+      driver: chosen,
+      ttlHours: c.CHECKOUT_SESSION_TTL_HOURS,
+      holdSeconds: c.CHECKOUT_SESSION_HOLD_SECONDS,
+      confirmingHoldSeconds: c.CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS,
+    });
   }
   const e = parseEnv(dynamoDbEnvSchema, present);
   return withoutUndefined({
     driver: chosen,
     ttlHours: e.CHECKOUT_SESSION_TTL_HOURS,
+    holdSeconds: e.CHECKOUT_SESSION_HOLD_SECONDS,
+    confirmingHoldSeconds: e.CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS,
     region: e.AWS_REGION,
     endpoint: e.DYNAMODB_ENDPOINT,
     tableName: e.DYNAMODB_CHECKOUT_SESSIONS_TABLE,
@@ -125,9 +144,13 @@ const defaults = {
 const safeIntegerFrom = (min: number, max?: number) =>
   z.number().check(z.int(), z.minimum(min), ...(max === undefined ? [] : [z.maximum(max)]));
 
-const optionsSchema = z.object({
+/** Every option, one schema each: `satisfies` keeps the keys those of {@link CheckoutSessionCacheModuleOptions}, no more, no less. */
+const optionsShape = {
   driver: z.optional(z.enum(DRIVERS)),
   ttlHours: z.number().check(z.positive()),
+  // Whole seconds from 1 up to the TTL: bounds checked by checkHolds, which knows the TTL and where the value came from.
+  holdSeconds: z.optional(z.number()),
+  confirmingHoldSeconds: z.optional(z.number()),
   clock: z.custom<CheckoutSessionClock>((v) => typeof (v as CheckoutSessionClock | null)?.now === 'function', 'must have a now() method'),
   sweepIntervalMs: safeIntegerFrom(1),
   tableName: z.string().check(z.regex(TABLE_NAME, TABLE_NAME_MESSAGE)),
@@ -141,12 +164,26 @@ const optionsSchema = z.object({
   consistentRead: z.boolean(),
   queryPageSize: z.optional(safeIntegerFrom(1)),
   client: z.optional(z.custom<DynamoDBClient>((v) => typeof (v as DynamoDBClient | null)?.send === 'function', 'must be a DynamoDBClient')),
-});
+} satisfies Record<keyof Required<CheckoutSessionCacheModuleOptions>, z.ZodMiniType>;
+const optionsSchema = z.object(optionsShape);
+
+/** The extras, no options but not unknown: `forRoot`'s module builder leaves `store` among the options it passes on. */
+const EXTRA_KEYS: readonly (keyof CheckoutSessionCacheModuleExtras)[] = ['isGlobal', 'store'];
+const KNOWN_KEYS: ReadonlySet<string> = new Set([...Object.keys(optionsShape), ...EXTRA_KEYS]);
+
+/** The holds, each with its default (capped at the TTL) and the variable it is read from. */
+const HOLDS = [
+  { key: 'holdSeconds', fallback: DEFAULT_HOLD_SECONDS, variable: 'CHECKOUT_SESSION_HOLD_SECONDS' },
+  { key: 'confirmingHoldSeconds', fallback: DEFAULT_CONFIRMING_HOLD_SECONDS, variable: 'CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS' },
+] as const;
+
+type Holds = Pick<ResolvedCheckoutSessionCacheOptions, (typeof HOLDS)[number]['key']>;
 
 /**
  * Merges options given in code over those read from env (`{}` for `forRootAsync`) over the defaults, and validates
- * the result. With `customStore` (the module was given a `store`) the driver is `custom`, and giving one as well is
- * an error. Without a driver it is `memory`, except when `nodeEnv` is `production`: a silent in-memory store there
+ * the result: a key that is no option (nor `isGlobal` or `store`) is refused, so that a typo does not boot on a
+ * default; each hold defaults to its default capped at the TTL and must be whole seconds from 1 up to the TTL. With
+ * `customStore` (the module was given a `store`) the driver is `custom`, and giving one as well is an error. Without a driver it is `memory`, except when `nodeEnv` is `production`: a silent in-memory store there
  * would keep each instance's sessions apart and lose them on every deploy. Throws {@link CheckoutSessionCacheConfigError}.
  */
 export function resolveCheckoutSessionCacheOptions(
@@ -155,24 +192,78 @@ export function resolveCheckoutSessionCacheOptions(
   nodeEnv: string | undefined = process.env.NODE_ENV,
   customStore = false,
 ): ResolvedCheckoutSessionCacheOptions {
+  const unknown = [...new Set([...Object.keys(code), ...Object.keys(env)])].filter((key) => !KNOWN_KEYS.has(key));
+  if (unknown.length > 0) throw new CheckoutSessionCacheConfigError([`unknown option(s): ${unknown.join(', ')}`]);
   const given = { ...env, ...withoutUndefined(code) };
+  const fromEnv = (key: keyof CheckoutSessionCacheModuleOptions) => code[key] === undefined && env[key] !== undefined;
   if (customStore) {
     if (given.driver !== undefined) {
       throw new CheckoutSessionCacheConfigError([`both a store and the driver "${given.driver}" are given: give one of them`]);
     }
-    return { ...parseOptions(given), driver: 'custom' };
+    return { ...parseOptions(given, fromEnv), driver: 'custom' };
   }
   if (given.driver === undefined && nodeEnv === 'production') {
     throw new CheckoutSessionCacheConfigError([
       'no driver chosen while NODE_ENV is "production": set CHECKOUT_SESSION_CACHE_DRIVER (or the driver option) to "dynamodb", or to "memory" knowingly',
     ]);
   }
-  return { ...parseOptions(given), driver: given.driver ?? 'memory' };
+  return { ...parseOptions(given, fromEnv), driver: given.driver ?? 'memory' };
 }
 
-/** Validates `given` over the defaults; the caller settles the driver. */
-function parseOptions(given: CheckoutSessionCacheModuleOptions): Omit<ResolvedCheckoutSessionCacheOptions, 'driver'> {
-  const result = optionsSchema.safeParse({ ...defaults, ...given }, IN_ENGLISH);
-  if (!result.success) throw new CheckoutSessionCacheConfigError(formatIssues(result.error.issues));
-  return result.data;
+/**
+ * Validates `given` over the defaults, and its holds against the TTL (`fromEnv` tells which values came from env, for
+ * the messages); the caller settles the driver.
+ */
+function parseOptions(
+  given: CheckoutSessionCacheModuleOptions,
+  fromEnv: (key: keyof CheckoutSessionCacheModuleOptions) => boolean,
+): Omit<ResolvedCheckoutSessionCacheOptions, 'driver'> {
+  const merged = { ...defaults, ...given };
+  const result = optionsSchema.safeParse(merged, IN_ENGLISH);
+  const holds = checkHolds(merged, fromEnv);
+  const issues = [...(result.success ? [] : formatIssues(result.error.issues)), ...(Array.isArray(holds) ? holds : [])];
+  if (!result.success || Array.isArray(holds)) throw new CheckoutSessionCacheConfigError(issues);
+  return { ...result.data, ...holds };
+}
+
+/**
+ * The TTL in whole seconds, floor(ttlHours × 3600), as the port measures it: the largest `s` with `s × 1000 ≤ ttlHours ×
+ * 3 600 000` ms, so that a hold of `s` seconds never outlasts the TTL whatever the rounding of a TTL such as 0.145 h.
+ */
+function ttlInWholeSeconds(ttlHours: number): number {
+  const ttlMs = ttlHours * 3_600_000;
+  const seconds = Math.floor(ttlMs / 1000);
+  if (seconds * 1000 > ttlMs) return seconds - 1;
+  return (seconds + 1) * 1000 <= ttlMs ? seconds + 1 : seconds;
+}
+
+/**
+ * The holds, each given or else its default capped at the TTL, when they are whole seconds from 1 up to the TTL; else
+ * the issues. A value that is no number, or a TTL that is invalid, is left to the schema's issues.
+ */
+function checkHolds(
+  merged: CheckoutSessionCacheModuleOptions,
+  fromEnv: (key: keyof CheckoutSessionCacheModuleOptions) => boolean,
+): Holds | string[] {
+  const { ttlHours } = merged;
+  if (typeof ttlHours !== 'number' || !Number.isFinite(ttlHours) || ttlHours <= 0) return [];
+  const ttlSeconds = ttlInWholeSeconds(ttlHours);
+  if (ttlSeconds < 1) {
+    const named = fromEnv('ttlHours') ? 'ttlHours (CHECKOUT_SESSION_TTL_HOURS)' : 'ttlHours';
+    return [`${named}: must be at least one second (1/3600 h), the shortest hold ${got(ttlHours)}`];
+  }
+  const issues: string[] = [];
+  const holds = Object.fromEntries(
+    HOLDS.map(({ key, fallback, variable }) => {
+      const value = merged[key];
+      if (value === undefined) return [key, Math.min(fallback, ttlSeconds)];
+      const valid = Number.isInteger(value) && value >= 1 && value <= ttlSeconds;
+      if (!valid && typeof value === 'number' && Number.isFinite(value)) {
+        const named = fromEnv(key) ? `${key} (${variable})` : key;
+        issues.push(`${named}: must be an integer from 1 to ${ttlSeconds}, the TTL in seconds ${got(value)}`);
+      }
+      return [key, value];
+    }),
+  ) as Holds;
+  return issues.length > 0 ? issues : holds;
 }

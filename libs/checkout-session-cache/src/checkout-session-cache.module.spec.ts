@@ -10,7 +10,10 @@ import {
 } from './checkout-session-cache.tokens.js';
 import { CheckoutSessionCacheModule } from './checkout-session-cache.module.js';
 import { CheckoutSessionCacheConfigError } from './errors/checkout-session-cache-config.error.js';
-import type { ResolvedCheckoutSessionCacheOptions } from './interfaces/checkout-session-cache-options.interface.js';
+import type {
+  CheckoutSessionCacheModuleOptions,
+  ResolvedCheckoutSessionCacheOptions,
+} from './interfaces/checkout-session-cache-options.interface.js';
 import type { CheckoutSessionCache } from './interfaces/checkout-session-cache.interface.js';
 
 /** A store Nest instantiates, with the resolved options injected. */
@@ -75,16 +78,16 @@ describe('CheckoutSessionCacheModule with a store of the app', () => {
   });
 
   it.each([
-    ['null', null, 'insert, get, transition, delete, count, held, ping, init, close'],
-    ['an object missing methods', { insert: () => undefined, get: () => undefined }, 'transition, delete, count, held, ping, init, close'],
-    ['a class that is no store', class NotAStore {}, 'insert, get, transition, delete, count, held, ping, init, close'],
+    ['null', null, 'insert, get, transition, delete, count, setStock, returnTickets, availability, ping, init, close'],
+    ['an object missing methods', { insert: () => undefined, get: () => undefined }, 'transition, delete, count, setStock, returnTickets, availability, ping, init, close'],
+    ['a class that is no store', class NotAStore {}, 'insert, get, transition, delete, count, setStock, returnTickets, availability, ping, init, close'],
   ])('refuses a store that is %s, naming what it lacks', async (_what, store, missing) => {
     const compiled = Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ store: store as never })] }).compile();
     await expect(compiled).rejects.toBeInstanceOf(CheckoutSessionCacheConfigError);
     await expect(compiled).rejects.toThrow(`store must be a CheckoutSessionStore (an instance or a class); it has no ${missing}`);
   });
 
-  it('reads only the TTL from env beside a store, and starts in production without a driver', async () => {
+  it('reads only the TTL and the holds from env beside a store, and starts in production without a driver', async () => {
     const env = {
       NODE_ENV: 'production',
       CHECKOUT_SESSION_CACHE_DRIVER: 'dynamodb',
@@ -95,5 +98,115 @@ describe('CheckoutSessionCacheModule with a store of the app', () => {
       module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ store: new MapCheckoutSessionStore() })] }).compile();
     });
     expect(module!.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS)).toMatchObject({ driver: 'custom', ttlHours: 4 });
+  });
+});
+
+describe('CheckoutSessionCacheModule options', () => {
+  let module: TestingModule | undefined;
+  afterEach(async () => {
+    await module?.close();
+    module = undefined;
+  });
+
+  const resolvedOf = (compiled: TestingModule) => compiled.get<ResolvedCheckoutSessionCacheOptions>(CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS);
+  /** No env variable of the module set, so that only what a test gives counts. */
+  const noEnv = {
+    CHECKOUT_SESSION_CACHE_DRIVER: undefined,
+    CHECKOUT_SESSION_TTL_HOURS: undefined,
+    CHECKOUT_SESSION_HOLD_SECONDS: undefined,
+    CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS: undefined,
+  };
+
+  it('resolves the holds to 600 s and 900 s by default, and to the whole TTL when it is shorter', async () => {
+    await withEnv(noEnv, async () => {
+      module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot('memory')] }).compile();
+      expect(resolvedOf(module)).toMatchObject({ ttlHours: 24, holdSeconds: 600, confirmingHoldSeconds: 900 });
+      await module.close();
+      module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ driver: 'memory', ttlHours: 0.05 })] }).compile();
+      expect(resolvedOf(module)).toMatchObject({ holdSeconds: 180, confirmingHoldSeconds: 180 });
+    });
+  });
+
+  it('reads both holds from env in forRoot, for a driver and beside a store', async () => {
+    const env = { ...noEnv, CHECKOUT_SESSION_HOLD_SECONDS: '120', CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS: '240' };
+    await withEnv(env, async () => {
+      for (const imported of [CheckoutSessionCacheModule.forRoot('memory'), CheckoutSessionCacheModule.forRoot({ store: new MapCheckoutSessionStore() })]) {
+        module = await Test.createTestingModule({ imports: [imported] }).compile();
+        expect(resolvedOf(module)).toMatchObject({ holdSeconds: 120, confirmingHoldSeconds: 240 });
+        await module.close();
+        module = undefined;
+      }
+      // forRootAsync reads no env: the defaults.
+      module = await Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRootAsync({ useFactory: () => ({ driver: 'memory' as const }) })] }).compile();
+      expect(resolvedOf(module)).toMatchObject({ holdSeconds: 600, confirmingHoldSeconds: 900 });
+    });
+  });
+
+  it('stops start-up on a hold in env that is invalid, or beyond the TTL, naming the variable, beside a store too', async () => {
+    const store = new MapCheckoutSessionStore();
+    await withEnv({ ...noEnv, CHECKOUT_SESSION_HOLD_SECONDS: '1.5' }, async () => {
+      await expect(Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ store })] }).compile()).rejects.toThrow(
+        'CHECKOUT_SESSION_HOLD_SECONDS must be an integer from 1 to the TTL in seconds (got "1.5")',
+      );
+    });
+    await withEnv({ ...noEnv, CHECKOUT_SESSION_TTL_HOURS: '0.05', CHECKOUT_SESSION_HOLD_SECONDS: '181' }, async () => {
+      for (const imported of [CheckoutSessionCacheModule.forRoot('dynamodb'), CheckoutSessionCacheModule.forRoot({ store })]) {
+        const compiled = Test.createTestingModule({ imports: [imported] }).compile();
+        await expect(compiled).rejects.toBeInstanceOf(CheckoutSessionCacheConfigError);
+        await expect(compiled).rejects.toThrow('holdSeconds (CHECKOUT_SESSION_HOLD_SECONDS): must be an integer from 1 to 180, the TTL in seconds (got 181)');
+      }
+    });
+  });
+
+  it('stops start-up on a hold out of bounds from forRoot or a forRootAsync factory, naming the option', async () => {
+    await withEnv(noEnv, async () => {
+      const imports = [
+        CheckoutSessionCacheModule.forRoot({ driver: 'memory', ttlHours: 0.05, confirmingHoldSeconds: 181 }),
+        CheckoutSessionCacheModule.forRootAsync({ useFactory: () => ({ driver: 'memory' as const, ttlHours: 0.05, confirmingHoldSeconds: 181 }) }),
+      ];
+      for (const imported of imports) {
+        await expect(Test.createTestingModule({ imports: [imported] }).compile()).rejects.toThrow(
+          'Invalid checkout-session-cache configuration: confirmingHoldSeconds: must be an integer from 1 to 180, the TTL in seconds (got 181)',
+        );
+      }
+    });
+  });
+
+  it('stops start-up on an option it does not know, from forRoot or a forRootAsync factory, naming it', async () => {
+    // A typo such as ttlHour used to boot silently on the 24 h default.
+    const typo = { driver: 'memory', ttlHour: 1 } as CheckoutSessionCacheModuleOptions;
+    const imports = [
+      CheckoutSessionCacheModule.forRoot(typo),
+      CheckoutSessionCacheModule.forRoot({ ...typo, isGlobal: true }),
+      CheckoutSessionCacheModule.forRootAsync({ useFactory: () => typo }),
+      CheckoutSessionCacheModule.forRootAsync({ isGlobal: true, useFactory: async () => typo }),
+    ];
+    for (const imported of imports) {
+      const compiled = Test.createTestingModule({ imports: [imported] }).compile();
+      await expect(compiled).rejects.toBeInstanceOf(CheckoutSessionCacheConfigError);
+      await expect(compiled).rejects.toThrow('Invalid checkout-session-cache configuration: unknown option(s): ttlHour');
+    }
+    const store = new MapCheckoutSessionStore();
+    await expect(
+      Test.createTestingModule({ imports: [CheckoutSessionCacheModule.forRoot({ store, holdSecond: 60 } as CheckoutSessionCacheModuleOptions)] }).compile(),
+    ).rejects.toThrow('unknown option(s): holdSecond');
+  });
+
+  it('takes isGlobal and store, the extras beside the options, for no unknown options in forRoot and forRootAsync', async () => {
+    await withEnv(noEnv, async () => {
+      const imports = [
+        CheckoutSessionCacheModule.forRoot({ driver: 'memory', isGlobal: true, ttlHours: 2 }),
+        CheckoutSessionCacheModule.forRoot({ store: new MapCheckoutSessionStore(), isGlobal: true, ttlHours: 2 }),
+        CheckoutSessionCacheModule.forRoot({ store: OptionsAwareStore, isGlobal: false, ttlHours: 2 }),
+        CheckoutSessionCacheModule.forRootAsync({ isGlobal: true, useFactory: () => ({ driver: 'memory' as const, ttlHours: 2 }) }),
+        CheckoutSessionCacheModule.forRootAsync({ store: OptionsAwareStore, isGlobal: true, useFactory: () => ({ ttlHours: 2 }) }),
+      ];
+      for (const imported of imports) {
+        module = await Test.createTestingModule({ imports: [imported] }).compile();
+        expect(resolvedOf(module)).toMatchObject({ ttlHours: 2, holdSeconds: 600, confirmingHoldSeconds: 900 });
+        await module.close();
+        module = undefined;
+      }
+    });
   });
 });

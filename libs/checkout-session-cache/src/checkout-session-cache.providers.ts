@@ -54,12 +54,12 @@ type BuiltInStoreFactory = (
 
 /** The two built-in implementations of the store, by `driver`. */
 const BUILT_IN_STORES: Record<CheckoutSessionCacheDriver, BuiltInStoreFactory> = {
-  memory: (options) => new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs, options.ttlHours * 3_600_000),
+  memory: (options) => new MemoryCheckoutSessionStore(options.clock, options.sweepIntervalMs),
   dynamodb: (options, client, probeClient) => new DynamoDbCheckoutSessionStore(client!, options, () => probeClient!.get()),
 };
 
 /** The methods the port calls on a store: what the `store` option is checked for at start-up. */
-const STORE_METHODS = ['insert', 'get', 'transition', 'delete', 'count', 'held', 'ping', 'init', 'close'] as const satisfies readonly (keyof CheckoutSessionStore)[];
+const STORE_METHODS = ['insert', 'get', 'transition', 'delete', 'count', 'setStock', 'returnTickets', 'availability', 'ping', 'init', 'close'] as const satisfies readonly (keyof CheckoutSessionStore)[];
 
 /** The store behind the port: the app's own when the module was given one, else the built-in `options.driver`. */
 export function createCheckoutSessionStore(
@@ -88,15 +88,18 @@ export function createCustomStoreProviders(store: CheckoutSessionStore | Type<Ch
   return [custom, { provide: CHECKOUT_SESSION_CUSTOM_STORE_GIVEN, useValue: store !== undefined }];
 }
 
-/** What `forRoot` reads from env beside a custom store: the variables every driver reads (the TTL), no driver. */
+/**
+ * What `forRoot` reads from env beside a custom store: the variables every driver reads (the TTL and the holds), no
+ * driver. Reading them for the memory driver reads exactly those, and names the driver, which is dropped.
+ */
 function readCustomStoreEnv(): CheckoutSessionCacheModuleOptions {
-  const { ttlHours } = readCheckoutSessionCacheEnv(process.env, 'memory');
-  return ttlHours === undefined ? {} : { ttlHours };
+  const { driver: _driver, ...common } = readCheckoutSessionCacheEnv(process.env, 'memory');
+  return common;
 }
 
 /**
- * The provider of the options read from env: `forRoot` reads only the chosen driver's variables (only the TTL beside
- * a custom store), `forRootAsync` none.
+ * The provider of the options read from env: `forRoot` reads only the chosen driver's variables (only the TTL and the
+ * holds beside a custom store), `forRootAsync` none.
  */
 export function createEnvOptionsProvider(source: 'env' | 'none'): Provider {
   if (source === 'none') return { provide: CHECKOUT_SESSION_CACHE_ENV_OPTIONS, useValue: {} };
@@ -154,7 +157,7 @@ export function createCheckoutSessionCacheProviders(): Provider[] {
     {
       provide: CHECKOUT_SESSION_CACHE,
       useFactory: (store: CheckoutSessionStore, options: ResolvedCheckoutSessionCacheOptions) =>
-        new CheckoutSessionCacheService(store, options.clock, options.ttlHours),
+        new CheckoutSessionCacheService(store, options.clock, options),
       inject: [CHECKOUT_SESSION_STORE, CHECKOUT_SESSION_CACHE_RESOLVED_OPTIONS],
     },
   ];

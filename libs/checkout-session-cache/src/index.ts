@@ -4,6 +4,7 @@ export * from './checkout-session-cache.tokens.js';
 export * from './checkout-session-cache.decorators.js';
 export * from './checkout-session-cache.module.js';
 export { readCheckoutSessionCacheEnv } from './checkout-session-cache.config.js';
+export { effectiveStatus, hasLapsed } from './checkout-session-cache.lifecycle.js';
 export {
   checkoutSessionCountQuerySchema,
   checkoutSessionCreateOptionsSchema,
@@ -11,6 +12,10 @@ export {
   checkoutSessionIdempotencyKeySchema,
   checkoutSessionIdSchema,
   checkoutSessionMetadataSchema,
+  checkoutSessionPriceKeySchema,
+  checkoutSessionReturnSchema,
+  checkoutSessionStockUpdateSchema,
+  checkoutSessionTargetStatusSchema,
   checkoutSessionStatusSchema,
   checkoutSessionStatusUpdateSchema,
   newCheckoutSessionSchema,

@@ -1,7 +1,8 @@
 import { CheckoutSessionCacheError } from './checkout-session-cache.error.js';
 
 /**
- * A create with `maxHeld` was refused: live holds of the event/price plus `requested` would exceed the limit.
+ * A create was refused: live holds of the event/price plus `requested` would exceed its `maxHeld`, or its stock less
+ * what is held and sold.
  * `available` is what could still be held at the time of the decision (≥ 0).
  */
 export class CheckoutSessionSoldOutError extends CheckoutSessionCacheError {

@@ -19,6 +19,16 @@ export interface CheckoutSessionCacheModuleOptions {
   driver?: CheckoutSessionCacheDriver;
   /** Session lifetime in hours, fixed at creation (env `CHECKOUT_SESSION_TTL_HOURS`, default 24). */
   ttlHours?: number;
+  /**
+   * How long a new session's hold lasts, in whole seconds from 1 up to the TTL (env `CHECKOUT_SESSION_HOLD_SECONDS`,
+   * default 600, or the whole TTL when that is shorter).
+   */
+  holdSeconds?: number;
+  /**
+   * What moving to `CONFIRMING` extends the hold to, once, in whole seconds from then, from 1 up to the TTL (env
+   * `CHECKOUT_SESSION_CONFIRMING_HOLD_SECONDS`, default 900, or the whole TTL when that is shorter).
+   */
+  confirmingHoldSeconds?: number;
   /** Source of time (default `Date.now`). */
   clock?: CheckoutSessionClock;
   /** Memory driver: interval of the sweep of expired sessions in ms (default 60 000). */
@@ -71,7 +81,7 @@ export interface CheckoutSessionCacheModuleExtras {
 
 /** Options after merging code, env and defaults, as the drivers receive them. */
 export interface ResolvedCheckoutSessionCacheOptions
-  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'ttlHours' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'verifyTableOnStartup' | 'pingCacheMs' | 'consistentRead'>>,
+  extends Required<Pick<CheckoutSessionCacheModuleOptions, 'ttlHours' | 'holdSeconds' | 'confirmingHoldSeconds' | 'clock' | 'sweepIntervalMs' | 'tableName' | 'maxAttempts' | 'requestTimeoutMs' | 'autoCreateTable' | 'verifyTableOnStartup' | 'pingCacheMs' | 'consistentRead'>>,
     Pick<CheckoutSessionCacheModuleOptions, 'region' | 'endpoint' | 'queryPageSize' | 'client'> {
   /** The built-in driver in use, or `custom` when the module was given a `store`. */
   driver: CheckoutSessionCacheDriver | 'custom';

@@ -1,7 +1,13 @@
 import type { CHECKOUT_SESSION_STATUSES } from '../checkout-session-cache.state-machine.js';
 
-/** Status of a checkout session: `CREATED`, `CONFIRMING`, `COMPLETED` or `CANCELLED`. */
+/**
+ * Status of a checkout session: `CREATED`, `CONFIRMING`, `COMPLETED`, `CANCELLED`, or `EXPIRED` — a `CREATED` or
+ * `CONFIRMING` session whose hold lapsed (`holdExpiresAt <= now`); it is still readable until `expiresAt`.
+ */
 export type CheckoutSessionStatus = (typeof CHECKOUT_SESSION_STATUSES)[number];
+
+/** A status a store keeps: every status but `EXPIRED`, which is read from `holdExpiresAt`, never written. */
+export type CheckoutSessionStoredStatus = Exclude<CheckoutSessionStatus, 'EXPIRED'>;
 
 /** A JSON value, as stored in a session's `metadata`. */
 export type CheckoutSessionJsonValue =
@@ -37,11 +43,17 @@ export interface CheckoutSessionCreateOptions {
    */
   idempotencyKey?: string;
   /**
-   * The most tickets of `eventId`/`priceId` that live holds (`CREATED` or `CONFIRMING` sessions) may hold together,
-   * this create included: an app passes `stock − sold`. Decided atomically with the write; a create that does not fit
-   * throws `CheckoutSessionSoldOutError`. Without it the create is not limited, but it still counts as held.
+   * The most tickets of `eventId`/`priceId` that live holds may hold together, this create included. Decided
+   * atomically with the write; a create that does not fit throws `CheckoutSessionSoldOutError`. A price whose stock
+   * the library keeps (`setStock`) needs none: its creates fit only within `stock − held − sold`; with both, a create
+   * must fit in both. Without either the create is not limited, but it still counts as held.
    */
   maxHeld?: number;
+  /**
+   * How long this session's hold lasts, in whole seconds from creation (1 up to the TTL); default: the module's
+   * `holdSeconds`. The session record itself lives its TTL whatever the hold.
+   */
+  holdSeconds?: number;
 }
 
 /** Result of {@link CheckoutSessionCache.createOrReplay}: the session, and whether an earlier create made it. */
@@ -62,6 +74,12 @@ export interface CheckoutSession extends NewCheckoutSession {
   createdAt: Date;
   /** When the session stops existing: `createdAt` + TTL, rounded up to the whole second; never renewed. */
   expiresAt: Date;
+  /**
+   * When the hold on its tickets lapses: `createdAt` + the hold window, rounded up to the whole second and never past
+   * `expiresAt`; moved once to `now + confirmingHoldSeconds` when the session moves to `CONFIRMING` (never shortened).
+   * From then on a `CREATED` or `CONFIRMING` session reads `EXPIRED`.
+   */
+  holdExpiresAt: Date;
 }
 
 /** Filter of {@link CheckoutSessionCache.count}. */
@@ -74,13 +92,28 @@ export interface CheckoutSessionCountQuery {
   status?: CheckoutSessionStatus | readonly CheckoutSessionStatus[];
 }
 
-/** Argument of {@link CheckoutSessionCache.held}: one event/price. */
-export interface CheckoutSessionHeldQuery {
+/** One price of one event: what stock, holds and sales are kept for. */
+export interface CheckoutSessionPriceKey {
   eventId: string;
   priceId: string;
 }
 
-/** Result of a count over live (unexpired) sessions: for reporting; stock decisions use `held` and `maxHeld`. */
+/** Argument of {@link CheckoutSessionCache.held}: one event/price. */
+export type CheckoutSessionHeldQuery = CheckoutSessionPriceKey;
+
+/** What {@link CheckoutSessionCache.availability} reads of one price, from one strongly consistent read. */
+export interface CheckoutSessionAvailability {
+  /** The stock last set with `setStock`, or `null` for a price that never got one. */
+  stock: number | null;
+  /** Tickets held by live holds. */
+  held: number;
+  /** Tickets sold: completed sessions, less `returnTickets`. */
+  sold: number;
+  /** `max(0, stock − held − sold)`, or `null` without stock. */
+  available: number | null;
+}
+
+/** Result of a count over live (unexpired) sessions: for reporting; stock decisions are the library's (`setStock`). */
 export interface CheckoutSessionCount {
   /** Number of live sessions that match. */
   sessions: number;

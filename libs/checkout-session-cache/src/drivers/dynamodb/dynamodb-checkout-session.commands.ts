@@ -6,8 +6,8 @@ import type {
 import { CHECKOUT_SESSION_STATUSES } from '../../checkout-session-cache.state-machine.js';
 import { COUNT_INDEX_NAME } from './dynamodb-checkout-session.layout.js';
 import type { CheckoutSessionCountFilter } from '../../interfaces/checkout-session-store.interface.js';
-import type { CheckoutSessionMetadata, CheckoutSessionStatus } from '../../interfaces/checkout-session.interface.js';
-import { countKeyOf, countShardOf, countShardsOf, metadataIdOf } from './dynamodb-checkout-session.keys.js';
+import type { CheckoutSessionMetadata, CheckoutSessionStatus, CheckoutSessionStoredStatus } from '../../interfaces/checkout-session.interface.js';
+import { countKeyOf, countShardOf, countShardsOf, HOLD_SEPARATOR, holdExpiryOfCountKey, metadataIdOf } from './dynamodb-checkout-session.keys.js';
 import {
   bucketAttribute,
   type CheckoutSessionItem,
@@ -53,31 +53,44 @@ export const putIdempotencyKey = (table: string, key: string, sessionId: string,
   };
 };
 
+/** What a status change writes on the session: its new status, hold lapse (epoch s), extension and bucket. */
+export interface SessionChange {
+  readonly status: CheckoutSessionStoredStatus;
+  readonly holdExpiresAt: number;
+  readonly holdExtended: boolean;
+  /** The bucket its hold moves to, when it is extended. */
+  readonly holdBucket?: number;
+}
+
 /**
- * The UpdateItem of a status change of the session `item` as read: sets the status and the count index's sort key,
- * conditioned on the session being live, still in the status read and at the change count read (so no change, and no
- * late duplicate of one, ever applies twice), and keeps the newest {@link MAX_TRANSITION_TOKENS} change tokens, with
- * `token` last, so a retry whose first answer was lost finds its own.
+ * The UpdateItem of a status change of the session `item` as read: sets the status, the hold's lapse and extension,
+ * and the count index's sort key, conditioned on the session being live, still in the status read and at the change
+ * count read (so no change, and no late duplicate of one, ever applies twice), and keeps the newest
+ * {@link MAX_TRANSITION_TOKENS} change tokens, with `token` last, so a retry whose first answer was lost finds its own.
  */
-export function transitionUpdate(table: string, item: CheckoutSessionItem, to: CheckoutSessionStatus, token: string, now: number): TransactUpdate {
+export function transitionUpdate(table: string, item: CheckoutSessionItem, change: SessionChange, token: string, now: number): TransactUpdate {
   const count = item.transitionCount;
   return {
     TableName: table,
     Key: { id: item.id },
-    UpdateExpression:
-      'SET #status = :to, countShard = :countShard, countKey = :countKey, transitionTokens = :tokens, transitionCount = :next',
+    UpdateExpression: `SET #status = :to, countShard = :countShard, countKey = :countKey, transitionTokens = :tokens, transitionCount = :next, holdExpiresAt = :hold${
+      change.holdExtended ? ', holdExtended = :extended' : ''
+    }${change.holdBucket !== undefined ? ', holdBucket = :bucket' : ''}`,
     ConditionExpression: `attribute_exists(id) AND expiresAt > :now AND #status = :current AND ${
       count === undefined ? 'attribute_not_exists(transitionCount)' : 'transitionCount = :count'
     }`,
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: {
-      ':to': to,
+      ':to': change.status,
       ':current': item.status,
       ':countShard': countShardOf(item.eventId, item.id),
-      ':countKey': countKeyOf(to, item.priceId),
+      ':countKey': countKeyOf(change.status, item.priceId, change.holdExpiresAt),
       ':tokens': [...(item.transitionTokens ?? []).slice(-(MAX_TRANSITION_TOKENS - 1)), token],
       ':next': (count ?? 0) + 1,
       ':now': nowSeconds(now),
+      ':hold': change.holdExpiresAt,
+      ...(change.holdExtended && { ':extended': true }),
+      ...(change.holdBucket !== undefined && { ':bucket': change.holdBucket }),
       ...(count !== undefined && { ':count': count }),
     },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -103,37 +116,51 @@ export const deleteMetadata = (table: string, sessionId: string): TransactItem =
 /** A GetItem by id. */
 export const getById = (table: string, id: string, consistent: boolean): GetCommandInput => ({ TableName: table, Key: { id }, ConsistentRead: consistent });
 
-/** What one transaction does to a hold ledger. */
+/** What one transaction does to a price's ledger (see `ledgerChange`). */
 export interface LedgerChange {
   /** Tickets added to (> 0) or taken from (< 0) each bucket, by bucket end. */
   readonly deltas: ReadonlyMap<number, number>;
-  /** Buckets that must still exist: those the transaction's releases take tickets from. */
+  /** Buckets that must still exist: those the transaction takes tickets from. */
   readonly mustExist: readonly number[];
   /** Ended buckets released by the same write, with the tickets each must still hold. */
   readonly ended: readonly (readonly [bucket: number, tickets: number])[];
-  /** The most `held` may be before the write, when a create in it is limited. */
+  /** Change of `held`, `sold` and `free` by the entries (the ended buckets and an adoption not included). */
+  readonly held: number;
+  readonly sold: number;
+  readonly free: number;
+  /** The most `held` may be before the write, when a hold in it has a `maxHeld`. */
   readonly limit?: number;
+  /** The least `free` must be before the write when the price has stock, when an entry in it takes tickets. */
+  readonly need?: number;
+  /** The least `sold` must be before the write, when it returns tickets. */
+  readonly minSold?: number;
+  /** The stock it sets, conditioned on the stock read (`null`: none). */
+  readonly stock?: { readonly total: number; readonly previous: number | null };
+  /** A ledger of an earlier version, with `held` as read, whose `free` this write sets. */
+  readonly adopt?: { readonly held: number };
 }
 
 /**
- * The Update of a hold ledger: `held` and each bucket move by the change's tickets and ended buckets go, in one write.
- * Conditioned on the change's limit (conditions cannot add: the limit is precomputed; a missing ledger holds 0), on
- * every released bucket still being there, and on each ended bucket still holding what was read, so that no two
- * writers release one twice. A failed condition returns the ledger (`ALL_OLD`).
+ * The Update of a price's ledger: `held`, `sold`, `free` and each bucket move by the change, ended buckets go, and the
+ * stock is set, in one write. Conditioned on the change's limits (conditions cannot add: they are precomputed; a
+ * missing ledger holds 0 and has no stock), on every bucket it takes from still being there, on each ended bucket
+ * still holding what was read, so that no two writers release one twice, and on the ledger being of this version
+ * (it keeps `free`), or on the `held` read when it adopts one of an earlier version. A failed condition returns the
+ * ledger (`ALL_OLD`).
  */
 export function updateLedger(table: string, ledgerId: string, change: LedgerChange): TransactItem {
-  const names: Record<string, string> = {};
+  const names: Record<string, string> = { '#free': 'free' };
   const values: Record<string, number> = {};
   const adds: string[] = [];
   const conditions: string[] = [];
-  let held = 0;
+  let held = change.held;
+  let free = change.free - (change.adopt?.held ?? 0);
   let n = 0;
   for (const [bucket, delta] of change.deltas) {
     names[`#b${n}`] = bucketAttribute(bucket);
     values[`:b${n}`] = delta;
     adds.push(`#b${n} :b${n}`);
     if (change.mustExist.includes(bucket)) conditions.push(`attribute_exists(#b${n})`);
-    held += delta;
     n += 1;
   }
   const removes = change.ended.map(([bucket, tickets], i) => {
@@ -141,20 +168,53 @@ export function updateLedger(table: string, ledgerId: string, change: LedgerChan
     values[`:e${i}`] = tickets;
     conditions.push(`#e${i} = :e${i}`);
     held -= tickets;
+    free += tickets;
     return `#e${i}`;
   });
+  if (change.adopt !== undefined) {
+    values[':adopt'] = change.adopt.held;
+    conditions.unshift('attribute_not_exists(#free) AND held = :adopt');
+  } else conditions.unshift('(attribute_exists(#free) OR attribute_not_exists(held))');
   if (change.limit !== undefined) {
     values[':limit'] = change.limit;
-    conditions.unshift(change.limit >= 0 ? '(attribute_not_exists(held) OR held <= :limit)' : 'held <= :limit');
+    conditions.push(change.limit >= 0 ? '(attribute_not_exists(held) OR held <= :limit)' : 'held <= :limit');
+  }
+  if (change.need !== undefined) {
+    values[':need'] = change.need;
+    names['#stock'] = 'stock';
+    conditions.push(change.stock === undefined ? '(attribute_not_exists(#stock) OR #free >= :need)' : '#free >= :need');
+  }
+  if (change.minSold !== undefined) {
+    values[':minSold'] = change.minSold;
+    names['#sold'] = 'sold';
+    conditions.push('#sold >= :minSold');
+  }
+  let set = '';
+  if (change.stock !== undefined) {
+    names['#stock'] = 'stock';
+    values[':stock'] = change.stock.total;
+    set = 'SET #stock = :stock ';
+    if (change.stock.previous === null) conditions.push('attribute_not_exists(#stock)');
+    else {
+      values[':previous'] = change.stock.previous;
+      conditions.push('#stock = :previous');
+    }
   }
   values[':held'] = held;
+  values[':free'] = free;
+  const sold = change.sold === 0 ? '' : ', #sold :sold';
+  if (sold) {
+    names['#sold'] = 'sold';
+    values[':sold'] = change.sold;
+  }
   return {
     Update: {
       TableName: table,
       Key: { id: ledgerId },
-      UpdateExpression: `ADD held :held${adds.map((add) => `, ${add}`).join('')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
-      ...(conditions.length > 0 && { ConditionExpression: conditions.join(' AND '), ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const }),
-      ...(Object.keys(names).length > 0 && { ExpressionAttributeNames: names }),
+      UpdateExpression: `${set}ADD held :held, #free :free${sold}${adds.map((add) => `, ${add}`).join('')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+      ConditionExpression: conditions.join(' AND '),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
     },
   };
@@ -175,28 +235,49 @@ export function putNewSession(
   ];
 }
 
+/** The statuses a count reads from the index for `wanted`: a lapsed hold is stored under `CREATED` or `CONFIRMING`. */
+export const storedStatusesOf = (wanted: readonly CheckoutSessionStatus[]): CheckoutSessionStoredStatus[] => [
+  ...new Set(wanted.flatMap((status): CheckoutSessionStoredStatus[] => (status === 'EXPIRED' ? ['CREATED', 'CONFIRMING'] : [status]))),
+];
+
 /**
- * The index queries of a count: for each of the event's shards, one query per status asked for (by exact key with a
- * price, by key prefix without; one for the whole shard when neither is given), filtered on `expiresAt > now`.
+ * The index queries of a count: for each of the event's shards, one query per stored status to read (by the key range
+ * of one price with a price, by key prefix without; one for the whole shard when neither is given), filtered on
+ * `expiresAt > now`. They return each session's `quantity` and `countKey`, which tells a lapsed hold (`EXPIRED`).
  */
 export function countQueries(table: string, filter: CheckoutSessionCountFilter, now: number, pageSize: number | undefined): QueryCommandInput[][] {
-  const conditions: { expression: string; key?: string }[] =
+  const stored = storedStatusesOf(filter.status ?? CHECKOUT_SESSION_STATUSES);
+  const conditions: { expression: string; values: Record<string, string> }[] =
     filter.status === undefined && filter.priceId === undefined
-      ? [{ expression: 'countShard = :shard' }]
-      : (filter.status ?? CHECKOUT_SESSION_STATUSES).map((status) =>
+      ? [{ expression: 'countShard = :shard', values: {} }]
+      : stored.map((status): { expression: string; values: Record<string, string> } =>
           filter.priceId === undefined
-            ? { expression: 'countShard = :shard AND begins_with(countKey, :key)', key: `${status}#` }
-            : { expression: 'countShard = :shard AND countKey = :key', key: countKeyOf(status, filter.priceId) },
+            ? { expression: 'countShard = :shard AND begins_with(countKey, :key)', values: { ':key': `${status}#` } }
+            : {
+                // The price's own key and, after the separator, its keys with a hold's lapse (digits, below ':').
+                expression: 'countShard = :shard AND countKey BETWEEN :key AND :last',
+                values: { ':key': countKeyOf(status, filter.priceId), ':last': `${countKeyOf(status, filter.priceId)}${HOLD_SEPARATOR}:` },
+              },
         );
   return countShardsOf(filter.eventId).map((shard) =>
-    conditions.map(({ expression, key }) => ({
+    conditions.map(({ expression, values }) => ({
       TableName: table,
       IndexName: COUNT_INDEX_NAME,
       KeyConditionExpression: expression,
       FilterExpression: 'expiresAt > :now',
-      ProjectionExpression: 'quantity',
-      ExpressionAttributeValues: { ':shard': shard, ':now': nowSeconds(now), ...(key !== undefined && { ':key': key }) },
+      ProjectionExpression: 'quantity, countKey',
+      ExpressionAttributeValues: { ':shard': shard, ':now': nowSeconds(now), ...values },
       ...(pageSize !== undefined && { Limit: pageSize }),
     })),
   );
+}
+
+/**
+ * The status a session of the count index reads at `now`, from its count key (`<status>#<priceId>`, and the hold's
+ * lapse after {@link HOLD_SEPARATOR} for a holding status).
+ */
+export function countedStatusOf(countKey: string, now: number): CheckoutSessionStatus {
+  const status = countKey.slice(0, countKey.indexOf('#')) as CheckoutSessionStoredStatus;
+  const lapse = holdExpiryOfCountKey(countKey);
+  return lapse !== undefined && lapse <= nowSeconds(now) ? 'EXPIRED' : status;
 }

@@ -1,6 +1,7 @@
-import type { HoldLedger } from '../../checkout-session-cache.holds.js';
-import type { CheckoutSession, CheckoutSessionMetadata, CheckoutSessionStatus } from '../../interfaces/checkout-session.interface.js';
+import type { StoredCheckoutSession } from '../../interfaces/checkout-session-store.interface.js';
+import type { CheckoutSessionMetadata, CheckoutSessionStoredStatus } from '../../interfaces/checkout-session.interface.js';
 import { countKeyOf, countShardOf } from './dynamodb-checkout-session.keys.js';
+import type { StoredLedger } from './dynamodb-hold-ledger.plan.js';
 
 /**
  * A session as stored in DynamoDB: timestamps as numbers, `expiresAt` in epoch seconds (the TTL attribute). Its
@@ -12,14 +13,14 @@ export interface CheckoutSessionItem {
   priceId: string;
   quantity: number;
   price?: number;
-  status: CheckoutSessionStatus;
+  status: CheckoutSessionStoredStatus;
   /** Set when the session has `metadata`, kept in the item `metadata#<id>`. */
   hasMetadata?: true;
   /** `metadata` kept in the session item itself, as the previous layout did. */
   metadata?: CheckoutSessionMetadata;
   /** Count index partition key, `<eventId>#<shard>`; absent on sessions of the previous layout until backfilled. */
   countShard?: string;
-  /** Count index sort key, `<status>#<priceId>`. */
+  /** Count index sort key, `<status>#<priceId>`, and for a holding status `\u001f<holdExpiresAt>` after it. */
   countKey?: string;
   /** Epoch milliseconds. */
   createdAt: number;
@@ -27,6 +28,10 @@ export interface CheckoutSessionItem {
   expiresAt: number;
   /** End (epoch seconds) of the ledger bucket that releases the hold; absent on sessions made before holds existed. */
   holdBucket?: number;
+  /** Epoch seconds when the hold lapses; absent on sessions of 0.1.0, which hold until `expiresAt`. */
+  holdExpiresAt?: number;
+  /** Set once moving to `CONFIRMING` extended the hold. */
+  holdExtended?: true;
   /** How many status changes were applied: each change is conditioned on the count it read, so none applies twice. */
   transitionCount?: number;
   /**
@@ -72,7 +77,7 @@ export const bucketAttribute = (bucket: number): string => `b${bucket}`;
 export const nowSeconds = (nowMs: number): number => Math.floor(nowMs / 1000);
 
 /** The item of a new session, filed under the ledger bucket `holdBucket`. */
-export const toItem = (s: CheckoutSession, holdBucket: number): CheckoutSessionItem => ({
+export const toItem = (s: StoredCheckoutSession, holdBucket: number): CheckoutSessionItem => ({
   id: s.id,
   eventId: s.eventId,
   priceId: s.priceId,
@@ -81,14 +86,15 @@ export const toItem = (s: CheckoutSession, holdBucket: number): CheckoutSessionI
   status: s.status,
   ...(s.metadata !== undefined && { hasMetadata: true }),
   countShard: countShardOf(s.eventId, s.id),
-  countKey: countKeyOf(s.status, s.priceId),
+  countKey: countKeyOf(s.status, s.priceId, s.holdExpiresAt.getTime() / 1000),
   createdAt: s.createdAt.getTime(),
   expiresAt: s.expiresAt.getTime() / 1000,
   holdBucket,
+  holdExpiresAt: s.holdExpiresAt.getTime() / 1000,
 });
 
 /** The session of a stored item, with its metadata. */
-export const fromItem = (item: CheckoutSessionItem, metadata: CheckoutSessionMetadata | undefined): CheckoutSession => ({
+export const fromItem = (item: CheckoutSessionItem, metadata: CheckoutSessionMetadata | undefined): StoredCheckoutSession => ({
   id: item.id,
   eventId: item.eventId,
   priceId: item.priceId,
@@ -98,15 +104,25 @@ export const fromItem = (item: CheckoutSessionItem, metadata: CheckoutSessionMet
   ...(metadata !== undefined && { metadata }),
   createdAt: new Date(item.createdAt),
   expiresAt: new Date(item.expiresAt * 1000),
+  holdExpiresAt: new Date((item.holdExpiresAt ?? item.expiresAt) * 1000),
+  ...(item.holdExtended && { holdExtended: true }),
 });
 
 /** Whether a stored session carries the token of a status change (in either version's attribute). */
 export const hasTransition = (item: CheckoutSessionItem, token: string): boolean =>
   (item.transitionTokens?.includes(token) ?? false) || (item.transitions?.has(token) ?? false);
 
-/** A ledger item as a {@link HoldLedger}: `held` and the `b<end>` bucket attributes. */
-export function toLedger(item: Record<string, unknown> | undefined): HoldLedger {
+/** A ledger item as read: `held`, the `b<end>` bucket attributes, `sold`, `stock` and `free` when there. */
+export function toLedger(item: Record<string, unknown> | undefined): StoredLedger {
   const buckets = new Map<number, number>();
   for (const [name, value] of Object.entries(item ?? {})) if (/^b\d+$/.test(name)) buckets.set(Number(name.slice(1)), value as number);
-  return { held: (item?.held as number | undefined) ?? 0, buckets };
+  const number = (name: string) => item?.[name] as number | undefined;
+  return {
+    held: number('held') ?? 0,
+    buckets,
+    sold: number('sold') ?? 0,
+    ...(number('stock') !== undefined && { stock: number('stock') }),
+    ...(number('free') !== undefined && { free: number('free') }),
+    exists: item !== undefined,
+  };
 }

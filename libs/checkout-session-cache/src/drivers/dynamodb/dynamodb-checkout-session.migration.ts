@@ -23,16 +23,16 @@ export async function backfillCheckoutSessionCountKeys(
     const page = await documents.send(
       new ScanCommand({
         TableName: tableName,
-        ProjectionExpression: 'id, eventId, priceId, #status, countShard, countKey',
+        ProjectionExpression: 'id, eventId, priceId, #status, countShard, countKey, holdExpiresAt',
         FilterExpression: 'attribute_exists(#status) AND expiresAt > :now',
         ExpressionAttributeNames: { '#status': 'status' },
         ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
         ExclusiveStartKey: startKey,
       }),
     );
-    for (const item of (page.Items ?? []) as { id: string; eventId: string; priceId: string; status: CheckoutSessionStatus; countShard?: string; countKey?: string }[]) {
+    for (const item of (page.Items ?? []) as { id: string; eventId: string; priceId: string; status: CheckoutSessionStatus; countShard?: string; countKey?: string; holdExpiresAt?: number }[]) {
       const countShard = countShardOf(item.eventId, item.id);
-      const countKey = countKeyOf(item.status, item.priceId);
+      const countKey = countKeyOf(item.status, item.priceId, item.holdExpiresAt);
       if (item.countShard === countShard && item.countKey === countKey) continue;
       try {
         await documents.send(

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { holdReleaseMarginMs, isHolding, liveHeld } from '../../checkout-session-cache.holds.js';
+import { availabilityOf, isHolding } from '../../checkout-session-cache.holds.js';
 import { sameJson } from '../../checkout-session-cache.utils.js';
 import { CheckoutSessionAlreadyExistsError } from '../../errors/checkout-session-already-exists.error.js';
 import { CheckoutSessionStoreUnavailableError } from '../../errors/checkout-session-store-unavailable.error.js';
@@ -18,17 +18,29 @@ import type { ResolvedCheckoutSessionCacheOptions } from '../../interfaces/check
 import type {
   CheckoutSessionCountFilter,
   CheckoutSessionHold,
+  CheckoutSessionHoldChange,
   CheckoutSessionInsertResult,
+  CheckoutSessionReturnResult,
   CheckoutSessionStore,
+  CheckoutSessionTransitionDecision,
   CheckoutSessionTransitionResult,
+  StoredCheckoutSession,
 } from '../../interfaces/checkout-session-store.interface.js';
 import type {
-  CheckoutSession,
+  CheckoutSessionAvailability,
   CheckoutSessionCount,
-  CheckoutSessionHeldQuery,
-  CheckoutSessionStatus,
+  CheckoutSessionPriceKey,
 } from '../../interfaces/checkout-session.interface.js';
-import { countQueries, deleteMetadata, deleteSession, getById, putNewSession, type TransactItem, transitionUpdate } from './dynamodb-checkout-session.commands.js';
+import {
+  countedStatusOf,
+  countQueries,
+  deleteMetadata,
+  deleteSession,
+  getById,
+  putNewSession,
+  type TransactItem,
+  transitionUpdate,
+} from './dynamodb-checkout-session.commands.js';
 import { ContentionBudget } from './dynamodb-checkout-session.contention.js';
 import {
   type CheckoutSessionItem,
@@ -46,7 +58,8 @@ import { isNamed } from './dynamodb-error.guard.js';
 import { DynamoDbCheckoutSessionProbe } from './dynamodb-checkout-session.probe.js';
 import { inspectCheckoutSessionTable } from './dynamodb-checkout-session.inspection.js';
 import { ensureCheckoutSessionTable } from './dynamodb-checkout-session.provisioning.js';
-import { HoldLedgerBatcher, type LedgerMemberOutcome } from './dynamodb-hold-ledger.batcher.js';
+import { HoldLedgerBatcher, type LedgerMember, type LedgerMemberOutcome } from './dynamodb-hold-ledger.batcher.js';
+import type { LedgerEntry } from './dynamodb-hold-ledger.plan.js';
 import { HoldLedgerHousekeeping } from './dynamodb-hold-ledger.housekeeping.js';
 
 /**
@@ -64,7 +77,6 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   private readonly table: string;
   /** How long a write keeps trying after lost races, and resolving an unknown outcome: the documented bound of one call. */
   private readonly budgetMs: number;
-  private readonly releaseMarginMs: number;
   private readonly probe: DynamoDbCheckoutSessionProbe;
   private readonly housekeeping: HoldLedgerHousekeeping;
   private readonly ledgers: HoldLedgerBatcher;
@@ -77,18 +89,15 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   ) {
     this.table = options.tableName;
     this.documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-    this.releaseMarginMs = holdReleaseMarginMs(options.ttlHours * 3_600_000);
     this.budgetMs = options.maxAttempts * options.requestTimeoutMs;
     this.probe = new DynamoDbCheckoutSessionProbe(probeClient, this.table, options.clock, options.requestTimeoutMs, options.pingCacheMs);
     this.housekeeping = new HoldLedgerHousekeeping(
       async (ledgerId) => toLedger((await this.documents.send(new GetCommand(getById(this.table, ledgerId, false)))).Item),
-      this.releaseMarginMs,
     );
     this.ledgers = new HoldLedgerBatcher({
       tableName: this.table,
       send: (input, abortSignal) => this.documents.send(new TransactWriteCommand(input), { abortSignal }),
       budgetMs: this.budgetMs,
-      releaseMarginMs: this.releaseMarginMs,
       housekeeping: this.housekeeping,
       storeError: (operation, error, outcomeUnknown) => this.storeError(operation, error, outcomeUnknown),
     });
@@ -97,20 +106,17 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   /**
    * The session (never overwriting), its metadata item when it has metadata, and with a key, the key's record
    * (`id = idempotency#<key>`, outside the count index, same TTL), in one transaction with its price's ledger update,
-   * which adds its tickets only if they fit in `maxHeld` — a transaction it may share with other creates and releases
-   * of the price. A retry that finds the session it wrote reports it created, so a lost answer never holds twice.
+   * which adds its tickets only if they fit in `maxHeld` and in the stock — a transaction it may share with other
+   * writes of the price. A retry that finds the session it wrote reports it created, so a lost answer never holds twice.
    */
-  async insert(session: CheckoutSession, hold: CheckoutSessionHold, idempotencyKey: string | undefined, now: number): Promise<CheckoutSessionInsertResult> {
+  async insert(session: StoredCheckoutSession, hold: CheckoutSessionHold, idempotencyKey: string | undefined, now: number): Promise<CheckoutSessionInsertResult> {
     const item = toItem(session, hold.bucket);
     const items = putNewSession(this.table, item, session.metadata, idempotencyKey, now);
-    const outcome = await this.ledgers.submit(ledgerIdOf(session.eventId, session.priceId), {
-      operation: 'create',
-      items,
-      ids: items.map((part) => (part.Put!.Item as { id: string }).id),
-      delta: session.quantity,
+    const outcome = await this.submit(session, 'create', items, items.map((part) => (part.Put!.Item as { id: string }).id), now, {
+      kind: 'hold',
+      quantity: session.quantity,
       bucket: hold.bucket,
-      maxHeld: hold.maxHeld,
-      now,
+      ...(hold.maxHeld !== undefined && { maxHeld: hold.maxHeld }),
     });
     switch (outcome.outcome) {
       case 'applied':
@@ -118,7 +124,9 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
       case 'soldOut':
         return { outcome: 'soldOut', available: outcome.available };
       case 'bucketReleased':
-        throw this.storeError('create', new Error('a create met a released bucket'));
+      case 'notSold':
+      case 'stale':
+        throw this.storeError('create', new Error(`a create was answered ${outcome.outcome}`));
       case 'conditionFailed': {
         // The key's record is the last part, when there is one.
         const claimed = idempotencyKey === undefined ? null : failedConditionItem<IdempotencyKeyItem>(outcome.reasons.at(-1));
@@ -132,51 +140,94 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     }
   }
 
-  async get(id: string, now: number, consistent = this.options.consistentRead): Promise<CheckoutSession | null> {
+  async get(id: string, now: number, consistent = this.options.consistentRead): Promise<StoredCheckoutSession | null> {
     const item = await this.read(id, 'getById', consistent);
     if (!item || item.expiresAt <= nowSeconds(now)) return null;
     return this.withMetadata(item, 'getById');
   }
 
   /**
-   * Reads the session (strongly consistent), then writes the change conditioned on the status and change count it
-   * read: one UpdateItem between holding statuses, or, when the change ends the hold (to `COMPLETED` or `CANCELLED`),
-   * the same update in a transaction with its ledger release, shared with the price's other writes. A session that
-   * changed in between fails the condition, which returns it (`ALL_OLD`) to decide again; a change whose answer was
-   * lost finds its own token there and reports success.
+   * Reads the session (strongly consistent), asks `decide`, then writes the change conditioned on the status and change
+   * count it read: one UpdateItem when the tickets stay as they are, or the same update in a transaction with its
+   * ledger change (release, sale, extension), shared with the price's other writes. A session that changed in between
+   * fails the condition, which returns it (`ALL_OLD`) to decide again; a change whose answer was lost finds its own
+   * token there and reports success. A hold whose bucket was released meanwhile (it lapsed) is released by nothing
+   * more, and sold again only within the stock.
    */
-  async transition(id: string, from: readonly CheckoutSessionStatus[], to: CheckoutSessionStatus, now: number): Promise<CheckoutSessionTransitionResult> {
+  async transition(
+    id: string,
+    now: number,
+    decide: (session: StoredCheckoutSession) => CheckoutSessionTransitionDecision,
+  ): Promise<CheckoutSessionTransitionResult> {
     const token = randomUUID();
     const budget = new ContentionBudget(this.budgetMs);
     let signal: AbortSignal | undefined;
     let item = await this.read(id, 'updateStatus', true);
+    /** Set once the hold's bucket is found released: the change goes on without the tickets it held. */
+    let released = false;
     for (;;) {
       if (item && hasTransition(item, token)) return this.updated(item);
       if (item === undefined || item.expiresAt <= nowSeconds(now)) return { outcome: 'absent' };
-      if (!from.includes(item.status)) return { outcome: 'conflict', current: item.status };
+      const decision = decide(fromItem(item, undefined));
+      if (decision.outcome === 'refuse') return { outcome: 'refused', current: decision.current, reason: decision.reason };
       const session = item;
-      const update = transitionUpdate(this.table, session, to, token, now);
-      if (session.holdBucket !== undefined && isHolding(session.status) && !isHolding(to)) {
-        const outcome = await this.release(session, 'updateStatus', [{ Update: update }], [id], now);
-        if (outcome.outcome === 'applied') return this.updated({ ...session, status: to });
-        if (outcome.outcome !== 'conditionFailed') return { outcome: 'absent' };
+      const { hold } = decision;
+      const change = {
+        status: decision.status,
+        holdExpiresAt: decision.holdExpiresAt.getTime() / 1000,
+        holdExtended: decision.holdExtended,
+        ...(hold.kind === 'extend' && { holdBucket: hold.bucket }),
+      };
+      const update = transitionUpdate(this.table, session, change, token, now);
+      const { holdExtended, ...written } = change;
+      const changed: CheckoutSessionItem = { ...session, ...written, ...(holdExtended && { holdExtended: true as const }) };
+      const entry = session.holdBucket === undefined || !isHolding(session.status) ? undefined : this.ledgerEntry(session, hold, released);
+      if (entry !== undefined) {
+        const outcome = await this.submit(session, 'updateStatus', [{ Update: update }], [id], now, entry);
+        if (outcome.outcome === 'applied') return this.updated(changed);
+        if (outcome.outcome === 'bucketReleased') {
+          // Lapsed and released: an extension needed the hold; a release has nothing left to give; a sale sells again.
+          if (hold.kind === 'extend') return { outcome: 'lapsed' };
+          released = true;
+          continue;
+        }
+        if (outcome.outcome === 'soldOut') return { outcome: 'lapsed' };
+        if (outcome.outcome !== 'conditionFailed') throw this.storeError('updateStatus', new Error(`a status change was answered ${outcome.outcome}`));
         // Changed since it was read, or already changed by this very call.
         item = failedConditionItem<CheckoutSessionItem>(outcome.reasons[0]) ?? undefined;
+        released = false;
         this.withinBudget(budget, 'updateStatus');
         continue;
       }
       try {
         await this.documents.send(new UpdateCommand(update), { abortSignal: signal });
-        return this.updated({ ...session, status: to });
+        return this.updated(changed);
       } catch (error) {
-        const changed = conditionFailureItem<CheckoutSessionItem>(error);
-        if (changed !== null) {
+        const current = conditionFailureItem<CheckoutSessionItem>(error);
+        if (current !== null) {
           // Changed since it was read: the next write is another one, with no resolution window of its own yet.
-          item = changed;
+          item = current;
           signal = undefined;
+          released = false;
           this.withinBudget(budget, 'updateStatus');
         } else signal = await this.tryAgain(budget, 'updateStatus', error);
       }
+    }
+  }
+
+  /** The ledger entry of a holding session's change, or `undefined` when it moves no ticket. */
+  private ledgerEntry(session: CheckoutSessionItem, hold: CheckoutSessionHoldChange, released: boolean): LedgerEntry | undefined {
+    const { quantity } = session;
+    const bucket = session.holdBucket!;
+    switch (hold.kind) {
+      case 'keep':
+        return undefined;
+      case 'extend':
+        return { kind: 'move', quantity, bucket, to: hold.bucket };
+      case 'release':
+        return released ? undefined : { kind: 'release', quantity, bucket };
+      case 'sell':
+        return released ? { kind: 'resell', quantity } : { kind: 'sell', quantity, bucket };
     }
   }
 
@@ -196,7 +247,11 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
       const metadata = item.hasMetadata ? [deleteMetadata(this.table, id)] : [];
       if (!bucketReleased && item.holdBucket !== undefined && item.expiresAt > nowSeconds(now) && isHolding(item.status)) {
         const parts = [{ Delete: deleteSession(this.table, item, true, now) }, ...metadata];
-        const outcome = await this.release(item, 'deleteById', parts, [id, ...(item.hasMetadata ? [metadataIdOf(id)] : [])], now);
+        const outcome = await this.submit(item, 'deleteById', parts, [id, ...(item.hasMetadata ? [metadataIdOf(id)] : [])], now, {
+          kind: 'release',
+          quantity: item.quantity,
+          bucket: item.holdBucket,
+        });
         if (outcome.outcome === 'applied') return;
         // Released already (expired), or changed since it was read: read it again and delete it as it is now.
         bucketReleased = outcome.outcome === 'bucketReleased';
@@ -214,7 +269,10 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     }
   }
 
-  /** Queries the count index: the event's 32 shards in parallel, in each one query per status asked for, every page. */
+  /**
+   * Queries the count index: the event's 32 shards in parallel, in each one query per stored status to read, every
+   * page; a lapsed hold, stored as `CREATED` or `CONFIRMING`, counts as `EXPIRED` by its count key.
+   */
   async count(filter: CheckoutSessionCountFilter, now: number): Promise<CheckoutSessionCount> {
     const shards = await Promise.all(
       countQueries(this.table, filter, now, this.options.queryPageSize).map(async (queries) => {
@@ -223,9 +281,10 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
           let startKey: Record<string, unknown> | undefined;
           do {
             const page = await this.run('count', () => this.documents.send(new QueryCommand({ ...query, ExclusiveStartKey: startKey })));
-            for (const item of page.Items ?? []) {
+            for (const item of (page.Items ?? []) as Pick<CheckoutSessionItem, 'quantity' | 'countKey'>[]) {
+              if (filter.status !== undefined && !filter.status.includes(countedStatusOf(item.countKey!, now))) continue;
               result.sessions += 1;
-              result.quantity += (item as Pick<CheckoutSessionItem, 'quantity'>).quantity;
+              result.quantity += item.quantity;
             }
             startKey = page.LastEvaluatedKey;
           } while (startKey);
@@ -237,21 +296,42 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
   }
 
   /** One strongly consistent GetItem of the ledger, whatever the number of sessions. */
-  async held(query: CheckoutSessionHeldQuery, now: number): Promise<number> {
-    const ledger = await this.run('held', () => this.documents.send(new GetCommand(getById(this.table, ledgerIdOf(query.eventId, query.priceId), true))));
-    return liveHeld(toLedger(ledger.Item), now, this.releaseMarginMs);
+  async availability(price: CheckoutSessionPriceKey, now: number): Promise<CheckoutSessionAvailability> {
+    return availabilityOf(await this.readLedger(price, 'availability'), now);
   }
 
-  /** Ends a live session's hold: its own items, with its tickets taken from its bucket, in its price's next transaction. */
-  private release(session: CheckoutSessionItem, operation: string, items: TransactItem[], ids: string[], now: number): Promise<LedgerMemberOutcome> {
-    return this.ledgers.submit(ledgerIdOf(session.eventId, session.priceId), {
-      operation,
-      items,
-      ids,
-      delta: -session.quantity,
-      bucket: session.holdBucket!,
-      now,
-    });
+  /**
+   * Reads the stock (strongly consistent), then sets it in a transaction of its own in the price's queue, conditioned
+   * on the stock read; `free` moves by the difference, so the creates in flight keep their room exactly.
+   */
+  async setStock(price: CheckoutSessionPriceKey, total: number, now: number): Promise<void> {
+    const budget = new ContentionBudget(this.budgetMs);
+    let previous = (await this.readLedger(price, 'setStock')).stock ?? null;
+    for (;;) {
+      const outcome = await this.submit(price, 'setStock', [], [], now, { kind: 'stock', total, previous });
+      if (outcome.outcome === 'applied') return;
+      if (outcome.outcome !== 'stale') throw this.storeError('setStock', new Error(`a stock change was answered ${outcome.outcome}`));
+      previous = outcome.stock;
+      this.withinBudget(budget, 'setStock');
+    }
+  }
+
+  /** Takes the tickets from `sold` in the price's next transaction, conditioned on that many being sold. */
+  async returnTickets(price: CheckoutSessionPriceKey, quantity: number, now: number): Promise<CheckoutSessionReturnResult> {
+    const outcome = await this.submit(price, 'returnTickets', [], [], now, { kind: 'return', quantity });
+    if (outcome.outcome === 'applied') return { outcome: 'returned' };
+    if (outcome.outcome === 'notSold') return { outcome: 'notSold', sold: outcome.sold };
+    throw this.storeError('returnTickets', new Error(`a return was answered ${outcome.outcome}`));
+  }
+
+  private async readLedger(price: CheckoutSessionPriceKey, operation: string) {
+    const result = await this.run(operation, () => this.documents.send(new GetCommand(getById(this.table, ledgerIdOf(price.eventId, price.priceId), true))));
+    return toLedger(result.Item);
+  }
+
+  /** Submits a call's ledger entry, with its own items, to its price's next transaction. */
+  private submit(price: CheckoutSessionPriceKey, operation: string, items: TransactItem[], ids: string[], now: number, entry: LedgerEntry): Promise<LedgerMemberOutcome> {
+    return this.ledgers.submit(ledgerIdOf(price.eventId, price.priceId), { ...entry, operation, items, ids, now } as LedgerMember);
   }
 
   /**
@@ -288,7 +368,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
    * The session of `item` with its metadata, read from its own item (strongly consistent: it was written in the same
    * transaction). `null` when that item is gone: the session was deleted meanwhile.
    */
-  private async withMetadata(item: CheckoutSessionItem, operation: string): Promise<CheckoutSession | null> {
+  private async withMetadata(item: CheckoutSessionItem, operation: string): Promise<StoredCheckoutSession | null> {
     if (!item.hasMetadata) return fromItem(item, item.metadata);
     const result = await this.run(operation, () => this.documents.send(new GetCommand(getById(this.table, metadataIdOf(item.id), true))));
     return result.Item ? fromItem(item, (result.Item as MetadataItem).metadata) : null;

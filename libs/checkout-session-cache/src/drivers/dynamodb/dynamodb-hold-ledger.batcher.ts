@@ -8,14 +8,17 @@ import { toLedger } from './dynamodb-checkout-session.items.js';
 import { cancellationReasons, failedConditionItem, isContendedReason, isUncertain } from './dynamodb-checkout-session.outcomes.js';
 import { isNamed } from './dynamodb-error.guard.js';
 import type { HoldLedgerHousekeeping } from './dynamodb-hold-ledger.housekeeping.js';
-import { ledgerChange, type LedgerEntry, replanLedger } from './dynamodb-hold-ledger.plan.js';
+import { type LedgerAdoption, ledgerChange, type LedgerEntry, replanLedger, takesTickets } from './dynamodb-hold-ledger.plan.js';
 
 /** DynamoDB's limit of items in one transaction. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
-/** A create or a release of one price, waiting for a transaction of that price's ledger. */
-export interface LedgerMember extends LedgerEntry {
-  /** The port operation, for errors (`create`, `updateStatus`, `deleteById`). */
+/** A call's change of one price's ledger (a create, a release, a sale, a stock change…), waiting for its transaction. */
+export type LedgerMember = LedgerEntry & LedgerMemberParts;
+
+/** What a member brings beside its ledger entry. */
+export interface LedgerMemberParts {
+  /** The port operation, for errors (`create`, `updateStatus`, `deleteById`, `setStock`, `returnTickets`). */
   readonly operation: string;
   /** Its own items (the session's put, update or delete, metadata, key record), written with its ledger change. */
   readonly items: readonly TransactItem[];
@@ -29,10 +32,14 @@ export interface LedgerMember extends LedgerEntry {
 export type LedgerMemberOutcome =
   /** Written, with its ledger change. */
   | { readonly outcome: 'applied' }
-  /** A create that did not fit in its `maxHeld`; `available` tickets could still be held. */
+  /** A create (or a resale) that did not fit in its `maxHeld` or the stock; `available` tickets could still be held. */
   | { readonly outcome: 'soldOut'; readonly available: number }
-  /** A release whose bucket was released already: the session has expired by the ledger's clock. */
+  /** An entry whose bucket was released already: the hold has lapsed by the ledger's clock. */
   | { readonly outcome: 'bucketReleased' }
+  /** A return of more than the `sold` tickets. */
+  | { readonly outcome: 'notSold'; readonly sold: number }
+  /** A stock change made from a stale read: the stock is `stock` now. */
+  | { readonly outcome: 'stale'; readonly stock: number | null }
   /** A condition of its own items failed; `reasons` are theirs, in the order of {@link LedgerMember.items}. */
   | { readonly outcome: 'conditionFailed'; readonly reasons: readonly CancellationReason[] };
 
@@ -43,7 +50,6 @@ export interface HoldLedgerBatcherOptions {
   readonly send: (input: TransactWriteCommandInput, signal: AbortSignal | undefined) => Promise<unknown>;
   /** How long a call keeps trying after lost races, and how long an unknown outcome is resolved: `maxAttempts × requestTimeoutMs`. */
   readonly budgetMs: number;
-  readonly releaseMarginMs: number;
   readonly housekeeping: HoldLedgerHousekeeping;
   /** The caller's error for a failed write (`outcomeUnknown`: it may still have landed). */
   readonly storeError: (operation: string, error: unknown, outcomeUnknown?: boolean) => Error;
@@ -65,7 +71,7 @@ interface Queue {
   running: boolean;
 }
 
-const isRelease = (w: Waiting) => w.member.delta < 0;
+const takes = (w: Waiting) => takesTickets(w.member);
 
 /** Cancellation codes this batcher decides on; any other (a validation error of an item) fails only that item's member. */
 const KNOWN_CODES = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
@@ -90,12 +96,15 @@ export class HoldLedgerBatcher {
 
   constructor(private readonly options: HoldLedgerBatcherOptions) {}
 
-  /** Queues `member` for the next transaction of its price's ledger, and resolves with its outcome. */
+  /**
+   * Queues `member` for the next transaction of its price's ledger, and resolves with its outcome. A stock change goes
+   * alone in its transaction.
+   */
   submit(ledgerId: string, member: LedgerMember): Promise<LedgerMemberOutcome> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(ledgerId);
       if (!queue) this.queues.set(ledgerId, (queue = { waiting: [], deferred: [], running: false }));
-      queue.waiting.push({ member, budget: new ContentionBudget(this.options.budgetMs), resolve, reject });
+      queue.waiting.push({ member, budget: new ContentionBudget(this.options.budgetMs), resolve, reject, ...(member.kind === 'stock' && { solo: true }) });
       if (queue.running) return;
       queue.running = true;
       queueMicrotask(() => void this.drain(ledgerId, queue));
@@ -138,8 +147,8 @@ export class HoldLedgerBatcher {
       for (const id of next.member.ids) ids.add(id);
       items += next.member.items.length;
     }
-    // Releases first: the creates of the same transaction get the room they free.
-    return [...taken.filter(isRelease), ...taken.filter((w) => !isRelease(w))];
+    // What frees tickets first: the creates of the same transaction get the room it frees.
+    return [...taken.filter((w) => !takes(w)), ...taken.filter(takes)];
   }
 
   /**
@@ -155,8 +164,8 @@ export class HoldLedgerBatcher {
     list.length = kept;
   }
 
-  private request(ledgerId: string, batch: Waiting[], ended: readonly (readonly [number, number])[]): TransactWriteCommandInput {
-    const ledger = updateLedger(this.options.tableName, ledgerId, ledgerChange(batch.map((w) => w.member), ended));
+  private request(ledgerId: string, batch: Waiting[], ended: readonly (readonly [number, number])[], adopt?: LedgerAdoption): TransactWriteCommandInput {
+    const ledger = updateLedger(this.options.tableName, ledgerId, ledgerChange(batch.map((w) => w.member), ended, adopt));
     return { TransactItems: [ledger, ...batch.flatMap((w) => w.member.items)], ClientRequestToken: randomUUID() };
   }
 
@@ -172,6 +181,7 @@ export class HoldLedgerBatcher {
   private async attempt(ledgerId: string, queue: Queue, batch: Waiting[]): Promise<void> {
     try {
       let ended: readonly (readonly [number, number])[] = this.options.housekeeping.take(ledgerId);
+      let adopt: LedgerAdoption | undefined;
       let request = this.request(ledgerId, batch, ended);
       let resolving: ContentionBudget | undefined;
       let signal: AbortSignal | undefined;
@@ -196,14 +206,14 @@ export class HoldLedgerBatcher {
             this.failDefinitively(queue, batch, error);
             return;
           }
-          const decided = this.decide(queue, batch, ended, reasons);
+          const decided = this.decide(queue, batch, ended, reasons, adopt);
           const contended = reasons.some(isContendedReason);
-          if (!contended && decided.batch.length === batch.length && decided.ended === ended) {
+          if (!contended && decided.batch.length === batch.length && decided.ended === ended && decided.adopt?.held === adopt?.held) {
             // Cancelled for no reason this driver knows: nothing was written, and trying again would change nothing.
             this.failDefinitively(queue, batch, error);
             return;
           }
-          ({ batch, ended } = decided);
+          ({ batch, ended, adopt } = decided);
           // Nothing was written: members past their budget are told the store is overloaded; the others go again.
           this.dropSpent(batch, () => error);
           if (contended) {
@@ -211,7 +221,7 @@ export class HoldLedgerBatcher {
             await sleep(backoffMs(retry++));
             batch = this.take(queue, batch);
           }
-          request = this.request(ledgerId, batch, ended);
+          request = this.request(ledgerId, batch, ended, adopt);
         }
       }
     } catch (error) {
@@ -230,7 +240,8 @@ export class HoldLedgerBatcher {
     batch: Waiting[],
     ended: readonly (readonly [number, number])[],
     reasons: CancellationReason[],
-  ): { batch: Waiting[]; ended: readonly (readonly [number, number])[] } {
+    adopt: LedgerAdoption | undefined,
+  ): { batch: Waiting[]; ended: readonly (readonly [number, number])[]; adopt?: LedgerAdoption } {
     let offset = 1;
     const remaining: Waiting[] = [];
     for (const w of batch) {
@@ -241,9 +252,9 @@ export class HoldLedgerBatcher {
       else remaining.push(w);
     }
     const ledger = failedConditionItem<Record<string, unknown>>(reasons[0]);
-    if (ledger === null) return { batch: remaining, ended };
+    if (ledger === null) return { batch: remaining, ended, ...(adopt !== undefined && { adopt }) };
     const now = Math.max(...batch.map((w) => w.member.now));
-    const plan = replanLedger(toLedger(ledger), remaining.map((w) => w.member), now, this.options.releaseMarginMs);
+    const plan = replanLedger(toLedger(ledger), remaining.map((w) => w.member), now);
     const go: Waiting[] = [];
     const deferred: Waiting[] = [];
     plan.verdicts.forEach((verdict, i) => {
@@ -251,11 +262,13 @@ export class HoldLedgerBatcher {
       if (verdict.verdict === 'go') go.push(w);
       else if (verdict.verdict === 'defer') deferred.push(w);
       else if (verdict.verdict === 'soldOut') w.resolve({ outcome: 'soldOut', available: verdict.available });
+      else if (verdict.verdict === 'notSold') w.resolve({ outcome: 'notSold', sold: verdict.sold });
+      else if (verdict.verdict === 'stale') w.resolve({ outcome: 'stale', stock: verdict.stock });
       else w.resolve({ outcome: 'bucketReleased' });
     });
     // Ahead of any deferred earlier in this transaction: they came after these in call order.
     queue.deferred.unshift(...deferred);
-    return { batch: go, ended: plan.ended };
+    return { batch: go, ended: plan.ended, ...(plan.adopt !== undefined && { adopt: plan.adopt }) };
   }
 
   /**

@@ -21,7 +21,6 @@ export class HoldLedgerHousekeeping {
 
   constructor(
     private readonly read: (ledgerId: string) => Promise<HoldLedger>,
-    private readonly releaseMarginMs: number,
   ) {}
 
   /** After a write to `ledgerId` at `now` (epoch ms): looks for its ended buckets when it was not looked at in the last minute. */
@@ -34,7 +33,7 @@ export class HoldLedgerHousekeeping {
     this.lookedAt.set(ledgerId, now);
     const read = this.read(ledgerId).then(
       (ledger) => {
-        const ended = endedBuckets(ledger, now, this.releaseMarginMs);
+        const ended = endedBuckets(ledger, now);
         if (ended.length > 0) this.found.set(ledgerId, ended);
       },
       (error: unknown) =>
