@@ -2,8 +2,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import type { App } from 'supertest/types.js';
 import { API_ERROR_CODES } from '../apps/checkout-api/src/errors/api-error.interface.js';
-import { appEnv, createTestApp } from './support/checkout-api.harness.js';
-import { DRIVERS } from './support/checkout-session-cache.harness.js';
+import { ADMIN_AUTHORIZATION, ADMIN_TOKEN, appEnv, createTestApp, releaseBoundMs } from './support/checkout-api.harness.js';
+import { DRIVERS, ManualClock } from './support/checkout-session-cache.harness.js';
 
 const ABSENT = '00000000-0000-4000-8000-000000000000';
 
@@ -25,9 +25,12 @@ describe.each(DRIVERS)('checkout-api error bodies (%s driver)', (driver) => {
   let app: NestExpressApplication;
   const http = () => request(app.getHttpServer() as App);
   const eventId = `errors-${driver}`;
+  // Moved by the HOLD_EXPIRED test only: every other session lives its 10-minute hold and 24 h TTL meanwhile.
+  const clock = new ManualClock();
 
   beforeAll(async () => {
-    app = await createTestApp(appEnv(driver, { CHECKOUT_API_STOCK: JSON.stringify({ [eventId]: { ga: 1 } }) }));
+    app = await createTestApp(appEnv(driver, { CHECKOUT_API_ADMIN_TOKEN: ADMIN_TOKEN }), false, clock);
+    await http().put(`/events/${eventId}/prices/ga/stock`).set('Authorization', ADMIN_AUTHORIZATION).send({ total: 1 }).expect(200);
   });
 
   afterAll(async () => {
@@ -46,6 +49,8 @@ describe.each(DRIVERS)('checkout-api error bodies (%s driver)', (driver) => {
     ['a PATCH body the pipe refuses', () => http().patch(`/checkout-sessions/${ABSENT}`).send({ status: 'PAID' })],
     ['a malformed id', () => http().get('/checkout-sessions/not-a-uuid')],
     ['a bad count query', () => http().get('/checkout-sessions/count')],
+    ['a bad stock', () => http().put(`/events/${eventId}/prices/ga/stock`).set('Authorization', ADMIN_AUTHORIZATION).send({ total: -1 })],
+    ['a return of more than is sold', () => http().post(`/events/${eventId}/prices/ga/returns`).set('Authorization', ADMIN_AUTHORIZATION).send({ quantity: 1 })],
   ])('VALIDATION_FAILED for %s, in the same shape', async (_case, send) => {
     const response = await send();
     expectErrorBody(response, 400, 'VALIDATION_FAILED');
@@ -96,6 +101,23 @@ describe.each(DRIVERS)('checkout-api error bodies (%s driver)', (driver) => {
     expect(response.body).toMatchObject({ currentStatus: 'CANCELLED', requestedStatus: 'CONFIRMING' });
   });
 
+  it('HOLD_EXPIRED with both statuses, once the hold has lapsed', async () => {
+    const { body } = await http().post('/checkout-sessions').send({ eventId, priceId: 'lapse', quantity: 1 }).expect(201);
+    clock.set(Date.parse(body.holdExpiresAt) + releaseBoundMs(600_000));
+    const response = await http().patch(`/checkout-sessions/${body.id}`).send({ status: 'CONFIRMING' });
+    expectErrorBody(response, 409, 'HOLD_EXPIRED');
+    expect(response.body).toMatchObject({ currentStatus: 'EXPIRED', requestedStatus: 'CONFIRMING' });
+  });
+
+  it('UNAUTHORIZED with WWW-Authenticate: Bearer for an admin route without the admin token', async () => {
+    const missing = await http().put(`/events/${eventId}/prices/ga/stock`).send({ total: 1 });
+    expectErrorBody(missing, 401, 'UNAUTHORIZED');
+    expect(missing.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]+"$/);
+    const wrong = await http().post(`/events/${eventId}/prices/ga/returns`).set('Authorization', 'Bearer wrong').send({ quantity: 1 });
+    expectErrorBody(wrong, 401, 'UNAUTHORIZED');
+    expect(wrong.headers['www-authenticate']).toMatch(/^Bearer realm="[^"]+", error="invalid_token"$/);
+  });
+
   it('IDEMPOTENCY_KEY_REUSED for a key used with another body; a replay says so in Idempotent-Replayed', async () => {
     const body = { eventId, priceId: 'p', quantity: 2 };
     const first = await http().post('/checkout-sessions').set('Idempotency-Key', `errors-${driver}`).send(body).expect(201);
@@ -107,6 +129,19 @@ describe.each(DRIVERS)('checkout-api error bodies (%s driver)', (driver) => {
     expectErrorBody(reused, 409, 'IDEMPOTENCY_KEY_REUSED');
     const plain = await http().post('/checkout-sessions').send(body).expect(201);
     expect(plain.headers['idempotent-replayed']).toBeUndefined();
+  });
+});
+
+describe('checkout-api error bodies without CHECKOUT_API_ADMIN_TOKEN', () => {
+  it('FORBIDDEN for the admin routes, whatever the Authorization header', async () => {
+    const app = await createTestApp(appEnv('memory'));
+    try {
+      const http = () => request(app.getHttpServer() as App);
+      expectErrorBody(await http().put('/events/e/prices/p/stock').send({ total: 1 }), 403, 'FORBIDDEN');
+      expectErrorBody(await http().post('/events/e/prices/p/returns').set('Authorization', ADMIN_AUTHORIZATION).send({ quantity: 1 }), 403, 'FORBIDDEN');
+    } finally {
+      await app.close();
+    }
   });
 });
 

@@ -41,11 +41,15 @@ function parseHttpFile(text: string): { variables: Record<string, string>; reque
   return { variables, requests };
 }
 
+const FILE = readFileSync(resolve(import.meta.dirname, '../checkout-api.http'), 'utf8');
+
 describe.each(DRIVERS)('checkout-api.http (%s driver)', (driver) => {
   let app: NestExpressApplication;
+  const { adminToken } = parseHttpFile(FILE).variables;
 
   beforeAll(async () => {
-    app = await createTestApp(appEnv(driver));
+    // The app as the file says to start it: with its admin token.
+    app = await createTestApp(appEnv(driver, { CHECKOUT_API_ADMIN_TOKEN: adminToken! }));
     await app.listen(0, '127.0.0.1');
   });
 
@@ -53,8 +57,13 @@ describe.each(DRIVERS)('checkout-api.http (%s driver)', (driver) => {
     await app?.close();
   });
 
-  it('walks the lifecycle: every request answers the status its title expects', async () => {
-    const { variables, requests } = parseHttpFile(readFileSync(resolve(import.meta.dirname, '../checkout-api.http'), 'utf8'));
+  it('says to start the app with the admin token its requests send', () => {
+    expect(adminToken).toMatch(/^[\w-]+$/);
+    expect(FILE).toContain(`CHECKOUT_API_ADMIN_TOKEN=${adminToken} npm start`);
+  });
+
+  it('walks the buyer flow: every request answers the status its title expects', async () => {
+    const { variables, requests } = parseHttpFile(FILE);
     expect(variables.baseUrl).toBe('http://localhost:3000');
     // The file's requests, sent to this test's app instead of port 3000.
     variables.baseUrl = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
@@ -69,8 +78,8 @@ describe.each(DRIVERS)('checkout-api.http (%s driver)', (driver) => {
     for (const request of requests) {
       const response = await fetch(substitute(request.url), {
         method: request.method,
-        headers: request.headers,
-        ...(request.body && { body: request.body }),
+        headers: Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, substitute(value)])),
+        ...(request.body && { body: substitute(request.body) }),
         signal: AbortSignal.timeout(10_000),
       });
       const text = await response.text();
@@ -78,7 +87,12 @@ describe.each(DRIVERS)('checkout-api.http (%s driver)', (driver) => {
       expect({ title: request.title, status: response.status, text }).toEqual({ title: request.title, status: request.expected, text });
       if (request.name) responses[request.name] = JSON.parse(text);
       if (request.title.includes('Idempotent-Replayed: true')) expect(response.headers.get('idempotent-replayed')).toBe('true');
+      if (request.title.includes('WWW-Authenticate: Bearer')) expect(response.headers.get('www-authenticate')).toMatch(/^Bearer /);
     }
     expect(answered.length).toBeGreaterThanOrEqual(10);
+    const price = '{{baseUrl}}/events/concert-2026/prices/standard';
+    expect(requests.map((request) => `${request.method} ${request.url}`)).toEqual(
+      expect.arrayContaining([`PUT ${price}/stock`, `GET ${price}/availability`, `POST ${price}/returns`]),
+    );
   });
 });

@@ -18,6 +18,8 @@ jest.setTimeout(120_000);
 
 const SOURCES: HttpEventSource[] = ['http-api', 'function-url'];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The admin token of the environments (`CHECKOUT_API_ADMIN_TOKEN`), which the test sets each price's stock with. */
+const ADMIN_TOKEN = 'lambda-admin-token-0123456789';
 
 let bundle: ReturnType<typeof buildIsolatedBundle>;
 
@@ -46,8 +48,7 @@ describe.each(DRIVERS)('the Lambda bundle on the %s driver', (driver) => {
         DYNAMODB_REQUEST_TIMEOUT_MS: '2000',
       };
     }
-    const stock = Object.fromEntries(SOURCES.map((source) => [`lambda-${driver}-${source}`, { vip: 5 }]));
-    environment = await LambdaEnvironment.start(bundle.entry, { CHECKOUT_SESSION_CACHE_DRIVER: driver, CHECKOUT_API_STOCK: JSON.stringify(stock), ...extra });
+    environment = await LambdaEnvironment.start(bundle.entry, { CHECKOUT_SESSION_CACHE_DRIVER: driver, CHECKOUT_API_ADMIN_TOKEN: ADMIN_TOKEN, ...extra });
   });
 
   afterAll(async () => {
@@ -67,7 +68,13 @@ describe.each(DRIVERS)('the Lambda bundle on the %s driver', (driver) => {
   it.each(SOURCES)('runs the session lifecycle with stock through %s events, on the one app of the environment', async (source) => {
     const eventId = `lambda-${driver}-${source}`;
     const path = '/checkout-sessions';
-    const held = () => send(source, { method: 'GET', path: `${path}/held`, query: { eventId, priceId: 'vip' } });
+    const availability = () => send(source, { method: 'GET', path: `/events/${eventId}/prices/vip/availability` });
+    const stock = { method: 'PUT', path: `/events/${eventId}/prices/vip/stock`, body: JSON.stringify({ total: 5 }) };
+    await expect(send(source, stock)).resolves.toMatchObject({ status: 401, headers: { 'www-authenticate': expect.stringMatching(/^Bearer /) } });
+    await expect(send(source, { ...stock, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).resolves.toMatchObject({
+      status: 200,
+      body: { stock: 5, held: 0, sold: 0, available: 5 },
+    });
     // The count index may lag a write on DynamoDB: read it until it settles.
     const count = (expected: unknown) => settled(async () => (await send(source, { method: 'GET', path: `${path}/count`, query: { eventId } })).body, expected);
     const created = await send(source, { method: 'POST', path, body: JSON.stringify({ eventId, priceId: 'vip', quantity: 3 }) });
@@ -79,12 +86,13 @@ describe.each(DRIVERS)('the Lambda bundle on the %s driver', (driver) => {
     await expect(send(source, { method: 'GET', path: `${path}/${session.id}` })).resolves.toMatchObject({ status: 200, body: session });
     await expect(count({ sessions: 1, quantity: 3 })).resolves.toEqual({ sessions: 1, quantity: 3 });
     const confirm = { method: 'PATCH', path: `${path}/${session.id}`, body: JSON.stringify({ status: 'CONFIRMING' }) };
-    await expect(send(source, confirm)).resolves.toMatchObject({ status: 200, body: { ...session, status: 'CONFIRMING' } });
+    // Paying extends the hold: holdExpiresAt moves.
+    await expect(send(source, confirm)).resolves.toMatchObject({ status: 200, body: { ...session, status: 'CONFIRMING', holdExpiresAt: expect.any(String) } });
     await expect(send(source, confirm)).resolves.toMatchObject({ status: 409 });
-    await expect(held()).resolves.toMatchObject({ status: 200, body: { held: 3, available: 2 } });
+    await expect(availability()).resolves.toMatchObject({ status: 200, body: { stock: 5, held: 3, sold: 0, available: 2 } });
     const complete = { method: 'PATCH', path: `${path}/${session.id}`, body: JSON.stringify({ status: 'COMPLETED' }) };
     await expect(send(source, complete)).resolves.toMatchObject({ status: 200, body: { status: 'COMPLETED' } });
-    await expect(held()).resolves.toMatchObject({ status: 200, body: { held: 0, available: 5 } });
+    await expect(availability()).resolves.toMatchObject({ status: 200, body: { stock: 5, held: 0, sold: 3, available: 2 } });
 
     await expect(send(source, { method: 'DELETE', path: `${path}/${session.id}` })).resolves.toMatchObject({ status: 204 });
     await expect(send(source, { method: 'GET', path: `${path}/${session.id}` })).resolves.toMatchObject({ status: 404 });

@@ -22,11 +22,22 @@ function servedRoutes(app: NestExpressApplication): string[] {
 
 interface Operation {
   operationId: string;
+  security?: Record<string, string[]>[];
   parameters?: { name: string; in: string; required?: boolean }[];
   requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: Record<string, unknown> } }> };
   responses: Record<string, { content?: unknown; headers?: Record<string, unknown> }>;
 }
-type Document = { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, { properties?: Record<string, { enum?: string[] }> }> } };
+interface Schema {
+  $ref?: string;
+  required?: string[];
+  properties?: Record<string, { enum?: string[]; format?: string; nullable?: boolean }>;
+  allOf?: Schema[];
+}
+type Document = {
+  openapi: string;
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema>; securitySchemes?: Record<string, { type: string; scheme?: string }> };
+};
 
 describe('the OpenAPI document and page of npm start', () => {
   let app: NestExpressApplication;
@@ -81,5 +92,73 @@ describe('the OpenAPI document and page of npm start', () => {
     for (const operations of Object.values(document.paths)) {
       for (const operation of Object.values(operations)) expect(Object.keys(operation.responses).length).toBeGreaterThan(1);
     }
+  });
+});
+
+describe('the OpenAPI document of the stock routes and the hold window', () => {
+  let app: NestExpressApplication;
+  let document: Document;
+
+  beforeAll(async () => {
+    app = await withEnv(appEnv('memory'), async () => {
+      const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+      const created = configureApp(moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: false }));
+      setupOpenApi(created);
+      await created.init();
+      return created;
+    });
+    document = (await request(app.getHttpServer() as App).get('/docs-json').expect(200)).body as Document;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const price = '/events/{eventId}/prices/{priceId}';
+  const bodyOf = (operation: Operation) => operation.requestBody!.content['application/json']!.schema;
+
+  it('documents the three price routes with their path parameters, bodies and answers', () => {
+    const setStock = document.paths[`${price}/stock`]!.put!;
+    const availability = document.paths[`${price}/availability`]!.get!;
+    const returns = document.paths[`${price}/returns`]!.post!;
+    for (const operation of [setStock, availability, returns]) {
+      expect(operation.parameters).toEqual(
+        expect.arrayContaining([expect.objectContaining({ name: 'eventId', in: 'path', required: true }), expect.objectContaining({ name: 'priceId', in: 'path', required: true })]),
+      );
+      expect(operation.responses['200']!.content).toEqual({ 'application/json': { schema: { $ref: '#/components/schemas/Availability' } } });
+    }
+    expect(bodyOf(setStock)).toMatchObject({ required: ['total'], properties: { total: expect.objectContaining({ type: 'integer', minimum: 0, maximum: 1e9 }) } });
+    expect(bodyOf(returns)).toMatchObject({ required: ['quantity'], properties: { quantity: expect.objectContaining({ type: 'integer', minimum: 1 }) } });
+    expect(availability.requestBody).toBeUndefined();
+    expect(document.components.schemas.Availability).toMatchObject({
+      required: ['stock', 'held', 'sold', 'available'],
+      properties: { stock: { nullable: true }, available: { nullable: true } },
+    });
+  });
+
+  it('marks exactly the stock and returns routes with the bearer scheme, and documents their 401 and 403', () => {
+    expect(document.components.securitySchemes).toEqual({ adminToken: expect.objectContaining({ type: 'http', scheme: 'bearer' }) });
+    const secured = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations).filter(([, operation]) => operation.security !== undefined).map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(secured.sort()).toEqual([`POST ${price}/returns`, `PUT ${price}/stock`]);
+    for (const operation of [document.paths[`${price}/stock`]!.put!, document.paths[`${price}/returns`]!.post!]) {
+      expect(operation.security).toEqual([{ adminToken: [] }]);
+      expect(Object.keys(operation.responses)).toEqual(expect.arrayContaining(['200', '400', '401', '403', '503']));
+      expect(operation.responses['401']!.headers).toHaveProperty('WWW-Authenticate');
+    }
+  });
+
+  it('shows holdExpiresAt and the EXPIRED status on sessions, and HOLD_EXPIRED among the codes of a status change', () => {
+    const session = document.components.schemas.CheckoutSession!.allOf![1]!;
+    expect(session.required).toContain('holdExpiresAt');
+    expect(session.properties!.holdExpiresAt).toMatchObject({ format: 'date-time' });
+    expect(session.properties!.status!.enum).toContain('EXPIRED');
+    expect(document.components.schemas.ApiError!.properties!.code!.enum).toEqual(expect.arrayContaining(['HOLD_EXPIRED', 'UNAUTHORIZED', 'FORBIDDEN']));
+    const patch = document.paths['/checkout-sessions/{id}']!.patch!;
+    expect((patch.responses['409'] as { description?: string }).description).toBe('TRANSITION_NOT_ALLOWED, HOLD_EXPIRED');
+    // A status change cannot ask for EXPIRED: a lapse is read, never set.
+    expect((bodyOf(patch).properties!.status as { enum: string[] }).enum).not.toContain('EXPIRED');
+    expect(document.components.schemas.Held!.properties).toEqual({ held: { type: 'integer' } });
   });
 });

@@ -12,6 +12,18 @@ import type { CheckoutSessionCacheDriver, CheckoutSessionClock } from '../../lib
 import { settled } from './checkout-session-cache.harness.js';
 import { withEnv } from './env.js';
 
+/** The admin token of the tests' apps that turn the admin routes on (`CHECKOUT_API_ADMIN_TOKEN`). */
+export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
+
+/** The `Authorization` header of an admin request with {@link ADMIN_TOKEN}. */
+export const ADMIN_AUTHORIZATION = `Bearer ${ADMIN_TOKEN}`;
+
+/**
+ * How long after `holdExpiresAt` a lapsed hold may still count in `held` and `availability`: max(2 % of its hold
+ * window, 1 s), the library's release bound (docs/holds.md). Never before `holdExpiresAt`.
+ */
+export const releaseBoundMs = (windowMs: number): number => Math.max(0.02 * windowMs, 1000);
+
 /** Env for the sample app on `driver`: DynamoDB runs against the test's DynamoDB Local with a fresh table. */
 export function appEnv(driver: CheckoutSessionCacheDriver, extra: Record<string, string> = {}): Record<string, string> {
   const base: Record<string, string> = { CHECKOUT_SESSION_CACHE_DRIVER: driver };
@@ -25,7 +37,7 @@ export function appEnv(driver: CheckoutSessionCacheDriver, extra: Record<string,
 
 /**
  * Boots the sample app as `main.ts` does, with `env` set while the modules read it (and restored after), logging to
- * `logger` (nowhere by default). With `clock`, the cache takes its time from it (a `ManualClock`), so a test proves
+ * `logger` (nowhere by default). `CHECKOUT_API_ADMIN_TOKEN` is unset unless `env` sets it, whatever the shell says. With `clock`, the cache takes its time from it (a `ManualClock`), so a test proves
  * expiry by moving it rather than by waiting; every other setting still comes from env.
  */
 export async function createTestApp(
@@ -33,7 +45,7 @@ export async function createTestApp(
   logger: LoggerService | false = false,
   clock?: CheckoutSessionClock,
 ): Promise<NestExpressApplication> {
-  return withEnv(env, async () => {
+  return withEnv({ CHECKOUT_API_ADMIN_TOKEN: undefined, ...env }, async () => {
     const builder = Test.createTestingModule({ imports: [AppModule] });
     // The app's forRoot() passes no options in code; a clock given here is one, and code options win over env.
     if (clock) builder.overrideProvider(CHECKOUT_SESSION_CACHE_MODULE_OPTIONS).useValue({ clock });

@@ -13,32 +13,28 @@ import {
 } from '@ticketoffice/checkout-session-cache';
 import type { Response } from 'express';
 import type * as z from 'zod/mini';
-import { CheckoutStockService } from './checkout-stock.service.js';
 
 /** The response header that marks a create answered from an earlier one with the same `Idempotency-Key`. */
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
-/** Answer of `GET /checkout-sessions/held`: tickets held, and for a pair listed in the stock, what can still be held. */
+/** Answer of `GET /checkout-sessions/held`: tickets held now (the stock's figures: `GET …/availability`). */
 export interface HeldResponse {
   held: number;
-  available?: number;
 }
 
 /**
- * `/checkout-sessions`: create, read, change status, delete, count sessions and read what is held. Bodies, queries
- * and ids are validated once, by the library (its `CheckoutSessionValidationError` becomes 400 in the errors filter).
+ * `/checkout-sessions`: create, read, change status, delete, count sessions and read what is held. A session reads
+ * `EXPIRED` once its hold lapses (`holdExpiresAt`), until its record's TTL (`expiresAt`). Bodies, queries and ids are
+ * validated once, by the library (its `CheckoutSessionValidationError` becomes 400 in the errors filter).
  */
 @Controller('checkout-sessions')
 export class CheckoutSessionsController {
-  constructor(
-    @InjectCheckoutSessionCache() private readonly cache: CheckoutSessionCache,
-    private readonly stock: CheckoutStockService,
-  ) {}
+  constructor(@InjectCheckoutSessionCache() private readonly cache: CheckoutSessionCache) {}
 
   /**
    * An `Idempotency-Key` header makes retries safe: the same key and body return the first call's session, with
-   * `Idempotent-Replayed: true`. For a pair listed in `CHECKOUT_API_STOCK`, the hold is limited to its stock (409
-   * `SOLD_OUT` when not enough is free).
+   * `Idempotent-Replayed: true`. On a price with stock (`PUT /events/:eventId/prices/:priceId/stock`) the library
+   * holds only what is free (409 `SOLD_OUT` when not enough is); the hold lapses at `holdExpiresAt`.
    */
   @Post()
   async create(
@@ -50,11 +46,7 @@ export class CheckoutSessionsController {
       const key = checkoutSessionIdempotencyKeySchema.safeParse(idempotencyKey);
       if (!key.success) throw new BadRequestException(key.error.issues.map((issue) => `Idempotency-Key header: ${issue.message}`));
     }
-    const maxHeld = this.stock.maxHeld(body?.eventId, body?.priceId);
-    const { session, replayed } = await this.cache.createOrReplay(body, {
-      ...(idempotencyKey !== undefined && { idempotencyKey }),
-      ...(maxHeld !== undefined && { maxHeld }),
-    });
+    const { session, replayed } = await this.cache.createOrReplay(body, idempotencyKey === undefined ? {} : { idempotencyKey });
     if (replayed) response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
     return session;
   }
@@ -68,9 +60,7 @@ export class CheckoutSessionsController {
 
   @Get('held')
   async held(@Query() query: CheckoutSessionHeldQuery): Promise<HeldResponse> {
-    const held = await this.cache.held(query);
-    const maxHeld = this.stock.maxHeld(query.eventId, query.priceId);
-    return maxHeld === undefined ? { held } : { held, available: Math.max(0, maxHeld - held) };
+    return { held: await this.cache.held(query) };
   }
 
   @Get(':id')

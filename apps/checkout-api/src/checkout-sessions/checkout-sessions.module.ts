@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CheckoutSessionsController } from './checkout-sessions.controller.js';
-import { CheckoutStockService } from './checkout-stock.service.js';
 
 /** HTTP API over the checkout session cache. */
-@Module({ controllers: [CheckoutSessionsController], providers: [CheckoutStockService] })
+@Module({ controllers: [CheckoutSessionsController] })
 export class CheckoutSessionsModule {}

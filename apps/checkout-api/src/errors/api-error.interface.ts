@@ -3,10 +3,13 @@ import type { CheckoutSessionStatus } from '@ticketoffice/checkout-session-cache
 /** The stable `code` of every error body the sample app answers; clients branch on it, never on `message`. */
 export const API_ERROR_CODES = [
   'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
   'NOT_FOUND',
   'SOLD_OUT',
   'IDEMPOTENCY_KEY_REUSED',
   'TRANSITION_NOT_ALLOWED',
+  'HOLD_EXPIRED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'STORE_UNAVAILABLE',
@@ -32,8 +35,8 @@ export interface ApiError {
   requested?: number;
   /** `SOLD_OUT`: tickets that could still be held when the create was refused (≥ 0). */
   available?: number;
-  /** `TRANSITION_NOT_ALLOWED`: the session's status. */
+  /** `TRANSITION_NOT_ALLOWED`, `HOLD_EXPIRED`: the session's status (`EXPIRED` for a lapsed hold). */
   currentStatus?: CheckoutSessionStatus;
-  /** `TRANSITION_NOT_ALLOWED`: the status asked for. */
+  /** `TRANSITION_NOT_ALLOWED`, `HOLD_EXPIRED`: the status asked for. */
   requestedStatus?: CheckoutSessionStatus;
 }

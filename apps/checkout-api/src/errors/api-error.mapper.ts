@@ -11,6 +11,8 @@ import type { ApiError, ApiErrorCode } from './api-error.interface.js';
 /** Reason phrases of the statuses the app answers with. */
 const REASONS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: 'Bad Request',
+  [HttpStatus.UNAUTHORIZED]: 'Unauthorized',
+  [HttpStatus.FORBIDDEN]: 'Forbidden',
   [HttpStatus.NOT_FOUND]: 'Not Found',
   [HttpStatus.CONFLICT]: 'Conflict',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'Payload Too Large',
@@ -19,9 +21,11 @@ const REASONS: Record<number, string> = {
   [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
 };
 
-/** The code of an `HttpException` by status (Nest's and body-parser's errors, the app's own 404s and 400s). */
+/** The code of an `HttpException` by status (Nest's and body-parser's errors, the app's own 404s, 400s and admin guard). */
 const HTTP_CODES: Record<number, ApiErrorCode> = {
   [HttpStatus.BAD_REQUEST]: 'VALIDATION_FAILED',
+  [HttpStatus.UNAUTHORIZED]: 'UNAUTHORIZED',
+  [HttpStatus.FORBIDDEN]: 'FORBIDDEN',
   [HttpStatus.NOT_FOUND]: 'NOT_FOUND',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'PAYLOAD_TOO_LARGE',
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'UNSUPPORTED_MEDIA_TYPE',
@@ -56,7 +60,8 @@ export function toApiError(error: unknown): ApiError | undefined {
   }
   if (error instanceof CheckoutSessionIdempotencyKeyReusedError) return body(HttpStatus.CONFLICT, 'IDEMPOTENCY_KEY_REUSED', error.message);
   if (error instanceof CheckoutSessionConflictError) {
-    return body(HttpStatus.CONFLICT, 'TRANSITION_NOT_ALLOWED', error.message, {
+    // HOLD_EXPIRED: the step needed a hold that has lapsed (a late payment included, once its tickets are gone).
+    return body(HttpStatus.CONFLICT, error.reason === 'HOLD_EXPIRED' ? 'HOLD_EXPIRED' : 'TRANSITION_NOT_ALLOWED', error.message, {
       currentStatus: error.currentStatus,
       requestedStatus: error.requestedStatus,
     });
