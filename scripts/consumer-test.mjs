@@ -255,13 +255,21 @@ try {
     assert.ok(commands, "the README's quick start has no `npm run start` block");
     const [start, ...calls] = commands;
     assert.equal(start, 'npm run start');
-    assert.ok(calls.length === 1 && calls[0].startsWith('curl '), `expected one curl after npm run start, got ${JSON.stringify(calls)}`);
-    // The app's server in the background (its output in a log), then the README's curl against it on port 3000.
-    const script = ['LOGS="$SCRATCH"', '{', start, '} > "$LOGS/app.log" 2>&1 &', 'await_port 3000 240 || { cat "$LOGS/app.log"; exit 1; }', 'echo "::: curl"', ...calls].join('\n');
+    assert.ok(calls.length >= 1 && calls.every((call) => call.startsWith('curl -s')), `expected curls after npm run start, got ${JSON.stringify(calls)}`);
+    // The app's server in the background (its output in a log), then the README's curls against it on port 3000, each
+    // failing the step on an HTTP error (--fail-with-body) and followed by a marker, so the last answer is the session.
+    const script = [
+      'LOGS="$SCRATCH"',
+      '{',
+      start,
+      '} > "$LOGS/app.log" 2>&1 &',
+      'await_port 3000 240 || { cat "$LOGS/app.log"; exit 1; }',
+      ...calls.flatMap((call) => ['echo "::: curl"', `${call.replace(/^curl -s /, 'curl -s --fail-with-body ')} || exit 1`]),
+    ].join('\n');
     const env = freshShellEnv();
     const { status, output } = await runOnFixedPorts(script, { ports: [3000], cwd: app, env: { ...env, NO_COLOR: '1' }, timeoutMs: 300_000 });
     assert.equal(status, 0, output);
-    const answer = JSON.parse(output.split('::: curl\n')[1].trim());
+    const answer = JSON.parse(output.split('::: curl\n').at(-1).trim());
     assert.equal(answer.status, 'CREATED', output);
     assert.deepEqual([answer.eventId, answer.priceId, answer.quantity], ['concert-2026', 'standard', 2]);
   });
