@@ -4,5 +4,5 @@ import { describeCheckoutSessionStoreContract } from './checkout-session-store.c
 
 describeCheckoutSessionStoreContract(
   'memory driver',
-  ({ clock, ttlHours }) => new MemoryCheckoutSessionStore(clock, DEFAULT_SWEEP_INTERVAL_MS, ttlHours * 3_600_000),
+  ({ clock }) => new MemoryCheckoutSessionStore(clock, DEFAULT_SWEEP_INTERVAL_MS),
 );

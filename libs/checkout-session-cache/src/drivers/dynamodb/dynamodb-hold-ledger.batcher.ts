@@ -164,6 +164,21 @@ export class HoldLedgerBatcher {
     list.length = kept;
   }
 
+  /**
+   * Answers, without sending them, the members that take tickets from a bucket the same write releases as ended: their
+   * hold has lapsed by the ledger's clock (and one write cannot both change and remove an attribute).
+   */
+  private withoutEnded(batch: Waiting[], ended: readonly (readonly [number, number])[]): Waiting[] {
+    if (ended.length === 0) return batch;
+    const released = new Set(ended.map(([bucket]) => bucket));
+    return batch.filter((w) => {
+      const { member } = w;
+      if (!('bucket' in member) || member.kind === 'hold' || !released.has(member.bucket)) return true;
+      w.resolve({ outcome: 'bucketReleased' });
+      return false;
+    });
+  }
+
   private request(ledgerId: string, batch: Waiting[], ended: readonly (readonly [number, number])[], adopt?: LedgerAdoption): TransactWriteCommandInput {
     const ledger = updateLedger(this.options.tableName, ledgerId, ledgerChange(batch.map((w) => w.member), ended, adopt));
     return { TransactItems: [ledger, ...batch.flatMap((w) => w.member.items)], ClientRequestToken: randomUUID() };
@@ -182,6 +197,7 @@ export class HoldLedgerBatcher {
     try {
       let ended: readonly (readonly [number, number])[] = this.options.housekeeping.take(ledgerId);
       let adopt: LedgerAdoption | undefined;
+      batch = this.withoutEnded(batch, ended);
       let request = this.request(ledgerId, batch, ended);
       let resolving: ContentionBudget | undefined;
       let signal: AbortSignal | undefined;
@@ -221,6 +237,7 @@ export class HoldLedgerBatcher {
             await sleep(backoffMs(retry++));
             batch = this.take(queue, batch);
           }
+          batch = this.withoutEnded(batch, ended);
           request = this.request(ledgerId, batch, ended, adopt);
         }
       }

@@ -1,10 +1,11 @@
 import { jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { bootCache, ManualClock } from '../../../../../test/support/checkout-session-cache.harness.js';
-import type { CheckoutSession } from '../../interfaces/checkout-session.interface.js';
+import { CheckoutSessionCacheService } from '../../checkout-session-cache.service.js';
+import type { StoredCheckoutSession } from '../../interfaces/checkout-session-store.interface.js';
 import { MemoryCheckoutSessionStore } from './memory-checkout-session.store.js';
 
-const session = (clock: ManualClock, overrides: Partial<CheckoutSession> = {}): CheckoutSession => ({
+const session = (clock: ManualClock, overrides: Partial<StoredCheckoutSession> = {}): StoredCheckoutSession => ({
   id: randomUUID(),
   eventId: 'e',
   priceId: 'p',
@@ -12,6 +13,7 @@ const session = (clock: ManualClock, overrides: Partial<CheckoutSession> = {}): 
   status: 'CREATED',
   createdAt: new Date(clock.now()),
   expiresAt: new Date(clock.now() + 10_000),
+  holdExpiresAt: new Date(clock.now() + 10_000),
   ...overrides,
 });
 
@@ -24,7 +26,7 @@ describe('MemoryCheckoutSessionStore', () => {
 
   beforeEach(() => {
     clock = new ManualClock();
-    store = new MemoryCheckoutSessionStore(clock, 60_000, 86_400_000);
+    store = new MemoryCheckoutSessionStore(clock, 60_000);
   });
 
   afterEach(async () => {
@@ -68,7 +70,7 @@ describe('MemoryCheckoutSessionStore', () => {
   it('sweeps on its own when the interval elapses', async () => {
     jest.useFakeTimers({ doNotFake: ['queueMicrotask', 'nextTick'] });
     try {
-      store = new MemoryCheckoutSessionStore(clock, 1_000, 86_400_000);
+      store = new MemoryCheckoutSessionStore(clock, 1_000);
       await store.init();
       await store.insert(session(clock), HOLD, undefined, clock.now());
       clock.advance(10_000);
@@ -83,7 +85,7 @@ describe('MemoryCheckoutSessionStore', () => {
   it('counts by reading only the sessions of the event asked for, never walking the whole store', async () => {
     for (let i = 0; i < 500; i++) await store.insert(session(clock, { eventId: 'busy-event' }), HOLD, undefined, clock.now());
     await store.insert(session(clock, { eventId: 'quiet-event', quantity: 4 }), HOLD, undefined, clock.now());
-    const sessions = (store as unknown as { sessions: Map<string, CheckoutSession> }).sessions;
+    const sessions = (store as unknown as { sessions: Map<string, StoredCheckoutSession> }).sessions;
     const spies = (['get', 'values', 'entries', 'keys', 'forEach', Symbol.iterator] as const).map((method) =>
       jest.spyOn(Map.prototype as unknown as Record<PropertyKey, (...args: unknown[]) => unknown>, method),
     );
@@ -96,6 +98,38 @@ describe('MemoryCheckoutSessionStore', () => {
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
+  });
+
+  it('releases ended hold buckets on its sweep, keeping the stock and the tickets sold', async () => {
+    const ledgers = (store as unknown as { ledgers: Map<string, { held: number; buckets: Map<number, number>; sold: number; stock?: number }> }).ledgers;
+    await store.setStock({ eventId: 'e', priceId: 'p' }, 5);
+    const bucket = Math.ceil(clock.now() / 1000) + 2;
+    await store.insert(session(clock, { quantity: 2 }), { bucket }, undefined, clock.now());
+    const sold = session(clock, { quantity: 1 });
+    await store.insert(sold, { bucket: bucket + 3600 }, undefined, clock.now());
+    await store.transition(sold.id, clock.now(), (s) => ({ outcome: 'change', status: 'COMPLETED', holdExpiresAt: s.holdExpiresAt, holdExtended: false, hold: { kind: 'sell' } }));
+    clock.set(bucket * 1000 - 1);
+    store.sweep();
+    expect(ledgers.get(JSON.stringify(['e', 'p']))).toEqual({ held: 2, buckets: new Map([[bucket, 2]]), sold: 1, stock: 5 });
+    clock.set(bucket * 1000);
+    store.sweep();
+    expect(ledgers.get(JSON.stringify(['e', 'p']))).toEqual({ held: 0, buckets: new Map(), sold: 1, stock: 5 });
+    await expect(store.availability({ eventId: 'e', priceId: 'p' }, clock.now())).resolves.toEqual({ stock: 5, held: 0, sold: 1, available: 4 });
+  });
+
+  it('keeps a lapsed hold until its bucket ends, so a late payment then sells it even with the stock full', async () => {
+    const cache = new CheckoutSessionCacheService(store, clock, { ttlHours: 24, holdSeconds: 600, confirmingHoldSeconds: 900 });
+    const price = { eventId: 'late', priceId: 'p' };
+    await cache.setStock(price, 2);
+    const created = await cache.create({ ...price, quantity: 2 });
+    const paying = (await cache.updateStatus(created.id, 'CONFIRMING'))!;
+    clock.set(paying.holdExpiresAt.getTime());
+    await expect(cache.getById(paying.id)).resolves.toMatchObject({ status: 'EXPIRED' });
+    // The release margin (1 s for windows of 100 s and more) keeps the lapsed hold counted at its holdExpiresAt.
+    await expect(cache.availability(price)).resolves.toEqual({ stock: 2, held: 2, sold: 0, available: 0 });
+    await expect(cache.create({ ...price, quantity: 1 })).rejects.toMatchObject({ name: 'CheckoutSessionSoldOutError', available: 0 });
+    await expect(cache.updateStatus(paying.id, 'COMPLETED')).resolves.toMatchObject({ status: 'COMPLETED' });
+    await expect(cache.availability(price)).resolves.toEqual({ stock: 2, held: 0, sold: 2, available: 0 });
   });
 
   it('drops emptied index entries so deleted events leave nothing behind', async () => {
