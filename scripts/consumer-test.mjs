@@ -269,7 +269,7 @@ try {
     const env = freshShellEnv();
     const { status, output } = await runOnFixedPorts(script, { ports: [3000], cwd: app, env: { ...env, NO_COLOR: '1' }, timeoutMs: 300_000 });
     assert.equal(status, 0, output);
-    const answer = JSON.parse(output.split('::: curl\n').at(-1).trim());
+    const answer = JSON.parse(/** @type {string} */ (output.split('::: curl\n').at(-1)).trim());
     assert.equal(answer.status, 'CREATED', output);
     assert.deepEqual([answer.eventId, answer.priceId, answer.quantity], ['concert-2026', 'standard', 2]);
   });
