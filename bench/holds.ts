@@ -1,4 +1,4 @@
-// Holds in the benchmark: limited creates against plain creates (same run, interleaved), and `held` latency with
+// Holds in the benchmark: creates on a price with stock against plain creates (same run, interleaved), and `held` latency with
 // 1, 1,000 and 100,000 live holds of one event/price, on both drivers, with the requests each `held` sends.
 import { NestFactory } from '@nestjs/core';
 import { performance } from 'node:perf_hooks';
@@ -6,6 +6,7 @@ import {
   CHECKOUT_SESSION_CACHE,
   CheckoutSessionCacheModule,
   createCheckoutSessionDynamoDbClient,
+  MAX_STOCK,
   ensureCheckoutSessionTable,
   type CheckoutSessionCache,
   type CheckoutSessionCacheModuleOptions,
@@ -14,8 +15,8 @@ import { DYNAMODB_LOCAL_ENV } from '../scripts/dynamodb-local.launcher.mjs';
 import { compare, percentile, runBatch, type Summary } from './measure.js';
 import { addToLedger, batchWrite, sessionItem, TTL_MS } from './seed.js';
 
-/** A `maxHeld` no bench create reaches: the limited side pays for the condition, never for a refusal. */
-const UNREACHED = 1e12;
+/** The event/price whose stock is set, to {@link MAX_STOCK}: no bench create runs out, so that side pays for the stock's condition, never for a refusal. */
+const STOCKED = { eventId: 'holds-stock', priceId: 'p' } as const;
 
 /** Settings of one holds benchmark run. */
 export interface HoldsBenchConfig {
@@ -25,9 +26,9 @@ export interface HoldsBenchConfig {
   samples: number;
 }
 
-/** One driver's figures: limited vs plain creates, and `held` at each number of live holds. */
+/** One driver's figures: creates within a stock vs plain creates, and `held` at each number of live holds. */
 export interface HoldsBenchResult {
-  limitedVsPlain: { limited: Summary; plain: Summary; ratio: number };
+  stockVsPlain: { stock: Summary; plain: Summary; ratio: number };
   held: { live: number; p50Ms: number; p99Ms: number; requestsPerCall: number }[];
 }
 
@@ -36,15 +37,15 @@ async function boot(options: CheckoutSessionCacheModuleOptions) {
   return { app, cache: app.get<CheckoutSessionCache>(CHECKOUT_SESSION_CACHE) };
 }
 
-/** Limited and plain creates on their own events, interleaved, 32 in flight. */
-function limitedVsPlain(cache: CheckoutSessionCache, config: HoldsBenchConfig) {
+/** Plain creates on a price with stock and on one without, on their own events, interleaved, 32 in flight. */
+function stockVsPlain(cache: CheckoutSessionCache, config: HoldsBenchConfig) {
   const input = (eventId: string) => ({ eventId, priceId: 'p', quantity: 1, price: 10 });
   const none = async () => undefined;
   return compare(
     config.rounds,
     config.n,
     32,
-    { prepare: none, op: () => cache.create(input('holds-limited'), { maxHeld: UNREACHED }) },
+    { prepare: none, op: () => cache.create(input(STOCKED.eventId)) },
     { prepare: none, op: () => cache.create(input('holds-plain')) },
   );
 }
@@ -63,15 +64,16 @@ async function timeHeld(cache: CheckoutSessionCache, eventId: string, samples: n
   return { p50Ms: round(percentile(latencies, 50)), p99Ms: round(percentile(latencies, 99)), requestsPerCall: (requests() - before) / samples };
 }
 
-/** Limited vs plain creates, then `held` at each number of live holds, which `load` puts in place. */
+/** Creates within a stock (set once, before) vs plain creates, then `held` at each number of live holds, which `load` puts in place. */
 async function measure(
   cache: CheckoutSessionCache,
   config: HoldsBenchConfig,
   load: (eventId: string, live: number) => Promise<void>,
   requests: () => number,
 ): Promise<HoldsBenchResult> {
-  await limitedVsPlain(cache, { ...config, rounds: 1, n: Math.min(config.n, 100) }); // warm-up
-  const result = await limitedVsPlain(cache, config);
+  await cache.setStock(STOCKED, MAX_STOCK);
+  await stockVsPlain(cache, { ...config, rounds: 1, n: Math.min(config.n, 100) }); // warm-up
+  const result = await stockVsPlain(cache, config);
   const held: HoldsBenchResult['held'] = [];
   for (const live of config.live) {
     const eventId = `held-${live}`;
@@ -81,7 +83,7 @@ async function measure(
     if (answered !== live) throw new Error(`held answered ${answered} for ${live} live holds`);
     held.push({ live, ...timed });
   }
-  return { limitedVsPlain: { limited: result.a, plain: result.b, ratio: result.ratio }, held };
+  return { stockVsPlain: { stock: result.a, plain: result.b, ratio: result.ratio }, held };
 }
 
 /** The memory driver: holds created through the library. */

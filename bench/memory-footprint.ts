@@ -1,12 +1,15 @@
 // Bytes of heap per stored session in the memory driver. Run with `node --expose-gc --import tsx`; prints JSON.
 import { randomUUID } from 'node:crypto';
+import { holdBucketOf } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
 import { MemoryCheckoutSessionStore } from '../libs/checkout-session-cache/src/drivers/memory/memory-checkout-session.store.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc');
 const count = Number(process.argv[2] ?? 100_000);
 const clock = { now: () => Date.now() };
-const store = new MemoryCheckoutSessionStore(clock, 60_000, 86_400_000);
+const store = new MemoryCheckoutSessionStore(clock, 60_000);
+/** The default hold window: 10 minutes. */
+const HOLD_MS = 600_000;
 
 const settle = () => {
   for (let i = 0; i < 3; i++) gc();
@@ -14,6 +17,7 @@ const settle = () => {
 };
 const before = settle();
 const now = Date.now();
+const holdExpiresAt = new Date(Math.ceil((now + HOLD_MS) / 1000) * 1000);
 for (let i = 0; i < count; i++) {
   await store.insert(
     {
@@ -26,8 +30,9 @@ for (let i = 0; i < count; i++) {
       metadata: { channel: 'web', seats: ['A1', 'A2'] },
       createdAt: new Date(now),
       expiresAt: new Date(now + 86_400_000),
+      holdExpiresAt,
     },
-    { bucket: Math.ceil((now + 86_400_000) / 1000) },
+    { bucket: holdBucketOf(holdExpiresAt, HOLD_MS) },
     undefined,
     now,
   );

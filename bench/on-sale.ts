@@ -1,4 +1,5 @@
-// The on-sale scenario: thousands of buyers on one event (one price, then 20 prices), limited creates, sessions that
+// The on-sale scenario: thousands of buyers on one event (one price, then 20 prices), creates within the stock the
+// library keeps (`setStock` once per price, before the on-sale), sessions that
 // accumulate (confirmed, completed, cancelled, never deleted). From the library's own requests, recorded by an SDK
 // middleware: the write units of each operation (ReturnConsumedCapacity) and how the writes spread over table and
 // index key values. Then `count` and `held` latency by live sessions, and keyed against plain creates.
@@ -15,6 +16,7 @@ import {
   type CheckoutSession,
   type CheckoutSessionCache,
   type CheckoutSessionStatus,
+  type CheckoutSessionStoredStatus,
 } from '../libs/checkout-session-cache/src/index.js';
 import { DYNAMODB_LOCAL_ENV } from '../scripts/dynamodb-local.launcher.mjs';
 import { compare, percentile, runBatch, type Summary } from './measure.js';
@@ -109,7 +111,7 @@ async function boot(client: ReturnType<typeof createCheckoutSessionDynamoDbClien
   return { app, cache: app.get<CheckoutSessionCache>(CHECKOUT_SESSION_CACHE) };
 }
 
-/** The on-sale runs: buyers race for 90 % of their demand, then sessions move on and accumulate. */
+/** The on-sale runs: buyers race for stock set to 90 % of their demand, then sessions move on and accumulate. */
 async function onSaleRun(cache: CheckoutSessionCache, recorder: WriteRecorder, prices: number, buyers: number): Promise<OnSaleRun> {
   const eventId = `on-sale-${prices}-${randomUUID().slice(0, 8)}`;
   const stock = Math.floor((0.9 * buyers) / prices);
@@ -126,18 +128,26 @@ async function onSaleRun(cache: CheckoutSessionCache, recorder: WriteRecorder, p
   };
   const created: CheckoutSession[] = [];
   let soldOut = 0;
-  const creates = await phase('create (limited)', Array.from({ length: buyers }, (_, i) => i), async (i) => {
+  // The box office sets each price's stock once; the creates then fit within stock − held − sold by themselves.
+  await phase('setStock', Array.from({ length: prices }, (_, i) => i), (i) => cache.setStock({ eventId, priceId: `p${i}` }, stock));
+  const creates = await phase('create (within stock)', Array.from({ length: buyers }, (_, i) => i), async (i) => {
     try {
-      created.push(await cache.create({ eventId, priceId: `p${i % prices}`, quantity: 1, price: 50 }, { maxHeld: stock }));
+      created.push(await cache.create({ eventId, priceId: `p${i % prices}`, quantity: 1, price: 50 }));
     } catch (error) {
       if (!(error instanceof CheckoutSessionSoldOutError)) throw error;
       soldOut += 1;
     }
   });
+  // Demand exceeds each price's stock: exactly the stock is held, as every price's availability reads.
+  for (let i = 0; i < prices; i++) {
+    const { held, available } = await cache.availability({ eventId, priceId: `p${i}` });
+    if (held !== stock || available !== 0) throw new Error(`on-sale p${i}: ${held} held and ${available} available for a stock of ${stock}`);
+  }
+  if (created.length !== stock * prices) throw new Error(`on-sale: ${created.length} holds for a stock of ${stock * prices}`);
   const move = (to: CheckoutSessionStatus) => (session: CheckoutSession) => cache.updateStatus(session.id, to);
   const confirming = created.filter((_, i) => i % 2 === 0);
   const confirms = await phase('updateStatus CREATED → CONFIRMING', confirming, move('CONFIRMING'));
-  const completes = await phase('updateStatus → COMPLETED (release)', confirming.filter((_, i) => i % 2 === 0), move('COMPLETED'));
+  const completes = await phase('updateStatus → COMPLETED (held → sold)', confirming.filter((_, i) => i % 2 === 0), move('COMPLETED'));
   // Among the sessions left CREATED (odd places): a fifth cancelled, up to 100 others deleted.
   const cancels = await phase('updateStatus → CANCELLED (release)', created.filter((_, i) => i % 2 === 1 && i % 5 === 1), move('CANCELLED'));
   const sample = created.filter((_, i) => i % 2 === 1 && i % 5 === 3).slice(0, 100);
@@ -173,7 +183,7 @@ async function onSaleRun(cache: CheckoutSessionCache, recorder: WriteRecorder, p
 /** Loads `live` sessions of one event (20 prices; 70 % CREATED, 10 % CONFIRMING, 20 % COMPLETED) and its ledgers. */
 async function loadLive(client: ReturnType<typeof createCheckoutSessionDynamoDbClient>, eventId: string, live: number): Promise<void> {
   const expiresAt = Date.now() + TTL_MS;
-  const status = (i: number): CheckoutSessionStatus => (i % 10 < 7 ? 'CREATED' : i % 10 < 8 ? 'CONFIRMING' : 'COMPLETED');
+  const status = (i: number): CheckoutSessionStoredStatus => (i % 10 < 7 ? 'CREATED' : i % 10 < 8 ? 'CONFIRMING' : 'COMPLETED');
   await batchWrite(client, TABLE, live, (i) => sessionItem(eventId, `p${i % 20}`, status(i), expiresAt));
   const held = new Map<string, number>();
   for (let i = 0; i < live; i++) if (status(i) !== 'COMPLETED') held.set(`p${i % 20}`, (held.get(`p${i % 20}`) ?? 0) + 1);

@@ -1,7 +1,7 @@
 // The port's operations as benchmark sides (bench/measure.ts): through the library, and the raw-SDK floor that sends
 // the driver's own requests, built by its pure builders, straight through a DynamoDBDocumentClient. Shared by the
 // DynamoDB Local comparison (bench/bench.ts) and the in-process overhead measurement (bench/overhead.ts).
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { NestFactory } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { holdBucketOf } from '../libs/checkout-session-cache/src/checkout-session-cache.holds.js';
@@ -10,6 +10,7 @@ import {
   deleteSession,
   getById,
   putNewSession,
+  type SessionChange,
   transitionUpdate,
   updateLedger,
 } from '../libs/checkout-session-cache/src/drivers/dynamodb/dynamodb-checkout-session.commands.js';
@@ -23,7 +24,7 @@ import {
   type CheckoutSessionCacheModuleOptions,
 } from '../libs/checkout-session-cache/src/index.js';
 import { runBatch, type Side } from './measure.js';
-import { TTL_MS } from './seed.js';
+import { HOLD_MS, TTL_MS } from './seed.js';
 
 /** The port's operations, on both drivers. */
 export const OPERATIONS = ['create', 'getById', 'updateStatus', 'count', 'deleteById'] as const;
@@ -31,6 +32,8 @@ export type Operation = (typeof OPERATIONS)[number];
 /** The DynamoDB driver's also: creates over {@link SPREAD_PRICES} prices, one per call in flight, where nothing is batched. */
 export const DYNAMODB_OPERATIONS = [...OPERATIONS, 'createSpread'] as const;
 export type DynamoDbOperation = (typeof DYNAMODB_OPERATIONS)[number];
+/** What moving to `CONFIRMING` extends a hold to (the module's default `confirmingHoldSeconds`). */
+const CONFIRMING_HOLD_MS = 900_000;
 /** Prices of `createSpread`: as many as calls in flight at the highest concurrency measured. */
 export const SPREAD_PRICES = 32;
 /** The event `count` counts, and its sessions. */
@@ -79,19 +82,35 @@ export function rawSdkSides(documents: DynamoDBDocumentClient, table: string, se
     const id = randomUUID();
     const session = input('raw-create', priceId);
     const expiresAt = Math.ceil((now + TTL_MS) / 1000);
-    const holdBucket = holdBucketOf(new Date(expiresAt * 1000), TTL_MS);
+    const holdExpiresAt = Math.ceil((now + HOLD_MS) / 1000);
+    const holdBucket = holdBucketOf(new Date(holdExpiresAt * 1000), HOLD_MS);
     const item: CheckoutSessionItem = {
       id,
       ...session,
       status: 'CREATED',
       countShard: countShardOf(session.eventId, id),
-      countKey: countKeyOf('CREATED', session.priceId),
+      countKey: countKeyOf('CREATED', session.priceId, holdExpiresAt),
       createdAt: now,
       expiresAt,
       holdBucket,
+      holdExpiresAt,
     };
-    const ledger = updateLedger(table, ledgerIdOf(session.eventId, priceId), ledgerChange([{ delta: session.quantity, bucket: holdBucket }]));
+    const ledger = updateLedger(table, ledgerIdOf(session.eventId, priceId), ledgerChange([{ kind: 'hold', quantity: session.quantity, bucket: holdBucket }]));
     return documents.send(new TransactWriteCommand({ TransactItems: [ledger, ...putNewSession(table, item, undefined, undefined, now)], ClientRequestToken: randomUUID() }));
+  };
+  /**
+   * The first `CREATED → CONFIRMING` of a session, as the driver sends it: the hold extended to `now + 900 s` (the
+   * default, never past `expiresAt`), the session's update and its ledger's move of the tickets to the new bucket, in
+   * one transaction with a token.
+   */
+  const confirm = (item: CheckoutSessionItem) => {
+    const now = Date.now();
+    const extended = Math.min(item.expiresAt * 1000, Math.ceil((now + CONFIRMING_HOLD_MS) / 1000) * 1000);
+    const bucket = holdBucketOf(new Date(extended), extended - now);
+    const change: SessionChange = { status: 'CONFIRMING', holdExpiresAt: extended / 1000, holdExtended: true, holdBucket: bucket };
+    const move = updateLedger(table, ledgerIdOf(item.eventId, item.priceId), ledgerChange([{ kind: 'move', quantity: item.quantity, bucket: item.holdBucket!, to: bucket }]));
+    const update = transitionUpdate(table, item, change, randomUUID(), now);
+    return documents.send(new TransactWriteCommand({ TransactItems: [move, { Update: update }], ClientRequestToken: randomUUID() }));
   };
   return {
     create: { prepare: none, op: () => create('p') },
@@ -99,7 +118,7 @@ export function rawSdkSides(documents: DynamoDBDocumentClient, table: string, se
     getById: { prepare: seed, op: (ids, i) => read(ids[i]!) },
     updateStatus: {
       prepare: seed,
-      op: async (ids, i) => documents.send(new UpdateCommand(transitionUpdate(table, await read(ids[i]!), 'CONFIRMING', randomUUID(), Date.now()))),
+      op: async (ids, i) => confirm(await read(ids[i]!)),
     },
     count: {
       prepare: none,
@@ -128,7 +147,7 @@ export function rawSdkSides(documents: DynamoDBDocumentClient, table: string, se
       op: async (ids, i) => {
         const item = await read(ids[i]!);
         const now = Date.now();
-        const release = updateLedger(table, ledgerIdOf(item.eventId, item.priceId), ledgerChange([{ delta: -item.quantity, bucket: item.holdBucket! }]));
+        const release = updateLedger(table, ledgerIdOf(item.eventId, item.priceId), ledgerChange([{ kind: 'release', quantity: item.quantity, bucket: item.holdBucket! }]));
         return documents.send(new TransactWriteCommand({ TransactItems: [release, { Delete: deleteSession(table, item, true, now) }], ClientRequestToken: randomUUID() }));
       },
     },

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import {
-  CHECKOUT_SESSION_STATUSES,
+  CHECKOUT_SESSION_TARGET_STATUSES,
   CheckoutSessionConflictError,
   CheckoutSessionStoreUnavailableError,
   type CheckoutSessionStatus,
@@ -87,7 +87,7 @@ describe('nothing acknowledged is lost under a mixed load with injected faults, 
             model.read(session?.status ?? null);
           }, unavailable);
         } else if (roll < 0.9) {
-          const to = CHECKOUT_SESSION_STATUSES[Math.floor(random() * CHECKOUT_SESSION_STATUSES.length)] as CheckoutSessionStatus;
+          const to = CHECKOUT_SESSION_TARGET_STATUSES[Math.floor(random() * CHECKOUT_SESSION_TARGET_STATUSES.length)] as CheckoutSessionStatus;
           await suite.cache.updateStatus(model.id, to).then(
             (session) => {
               tally.acknowledged += 1;

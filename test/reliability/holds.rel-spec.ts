@@ -10,7 +10,8 @@ import { faultedCacheSuite } from '../support/reliability.harness.js';
 
 jest.setTimeout(180_000);
 
-const MAX_HELD = 30;
+/** The price's stock, set once before the buyers come. */
+const STOCK = 30;
 const BUYERS = 80;
 const WORKERS = 8;
 
@@ -31,15 +32,17 @@ async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
 describe('holds through lost responses and SDK retries (DynamoDB Local behind the fault proxy)', () => {
   const suite = faultedCacheSuite();
 
-  it('never holds more than maxHeld, and releases everything when every session ends', async () => {
+  it('never holds more than the stock, holds exactly the stock when demand exceeds it, and releases or sells every hold exactly once when every session ends', async () => {
     const eventId = 'lost-responses';
+    const pair = { eventId, priceId: 'ga' };
     // Read through the faults while buyers race; checked exactly once they are off, straight on DynamoDB Local.
-    const heldThroughFaults = () => suite.cache.held({ eventId, priceId: 'ga' });
-    const held = () => suite.verifier.held({ eventId, priceId: 'ga' });
+    const availabilityThroughFaults = () => suite.cache.availability(pair);
+    const availability = () => suite.verifier.availability(pair);
     const sessions = new Map<string, CheckoutSession>();
     const pending: string[] = [];
     const tally = { soldOut: 0, unavailable: 0 };
-    const create = (key: string) => suite.cache.create({ eventId, priceId: 'ga', quantity: 1 }, { idempotencyKey: key, maxHeld: MAX_HELD });
+    const create = (key: string) => suite.cache.create({ ...pair, quantity: 1 }, { idempotencyKey: key });
+    await suite.verifier.setStock(pair, STOCK);
 
     // Responses lost after the write landed, and connection resets, on a third of the requests.
     suite.proxy.set({ kind: 'lose-response' }, 0.3);
@@ -58,7 +61,9 @@ describe('holds through lost responses and SDK retries (DynamoDB Local behind th
               pending.push(key);
             } else throw error;
           }
-          expect(await untilAnswered(heldThroughFaults)).toBeLessThanOrEqual(MAX_HELD);
+          const seen = await untilAnswered(availabilityThroughFaults);
+          expect(seen.held + seen.sold).toBeLessThanOrEqual(STOCK);
+          expect(seen.available).toBe(STOCK - seen.held - seen.sold);
         }
       }),
     );
@@ -73,17 +78,19 @@ describe('holds through lost responses and SDK retries (DynamoDB Local behind th
         },
       );
     }
-    expect(sessions.size).toBe(MAX_HELD);
-    expect(tally.soldOut).toBe(BUYERS - MAX_HELD);
-    await expect(held()).resolves.toBe(MAX_HELD);
+    expect(sessions.size).toBe(STOCK);
+    expect(tally.soldOut).toBe(BUYERS - STOCK);
+    await expect(availability()).resolves.toEqual({ stock: STOCK, held: STOCK, sold: 0, available: 0 });
     expect(Object.values(suite.proxy.injected).reduce((a, b) => a + b, 0)).toBeGreaterThan(10);
 
     // End every session through the faults: a third cancelled, a third completed, a third deleted.
     suite.proxy.set({ kind: 'lose-response' }, 0.3);
     const ends: CheckoutSessionStatus[][] = [['CANCELLED'], ['CONFIRMING', 'COMPLETED']];
     let i = 0;
+    let completed = 0;
     for (const id of sessions.keys()) {
       const plan = i++ % 3;
+      if (plan === 1) completed += 1;
       if (plan === 2) {
         await untilAnswered(() => suite.cache.deleteById(id));
         continue;
@@ -96,10 +103,12 @@ describe('holds through lost responses and SDK retries (DynamoDB Local behind th
       }
     }
     suite.proxy.set({ kind: 'none' });
-    await expect(held()).resolves.toBe(0);
+    // Each completion moved its ticket from held to sold once; each cancel and delete gave its ticket back once.
+    await expect(availability()).resolves.toEqual({ stock: STOCK, held: 0, sold: completed, available: STOCK - completed });
     process.stdout.write(
-      `holds: ${BUYERS} buyers for ${MAX_HELD} tickets through ${JSON.stringify(suite.proxy.injected)} injected faults: ` +
-        `${sessions.size} holds, ${tally.soldOut} sold out, ${tally.unavailable} unavailable then settled by key; 0 held after every session ended\n`,
+      `holds: ${BUYERS} buyers for a stock of ${STOCK} through ${JSON.stringify(suite.proxy.injected)} injected faults: ` +
+        `${sessions.size} holds, ${tally.soldOut} sold out, ${tally.unavailable} unavailable then settled by key; ` +
+        `0 held and ${completed} sold after every session ended\n`,
     );
   });
 });
