@@ -46,7 +46,7 @@ export interface CheckoutSessionCache {
   deleteById(id: string): Promise<void>;
   /**
    * Counts live sessions of an event (optionally one price, and one or several statuses) and sums their `quantity`.
-   * For reporting: on DynamoDB it reads an eventually consistent index. Stock decisions use `maxHeld` and `held`.
+   * For reporting: on DynamoDB it reads an eventually consistent index. Stock decisions are the library's (`setStock`, `availability`).
    */
   count(query: CheckoutSessionCountQuery): Promise<CheckoutSessionCount>;
   /**

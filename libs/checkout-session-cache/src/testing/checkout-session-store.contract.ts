@@ -1209,6 +1209,21 @@ export function describeCheckoutSessionStoreContract(name: string, factory: Chec
         await expect(cache.availability(free)).resolves.toEqual(stockOf(null, 0, 4));
       });
 
+      it('refuses a late payment whose released tickets the stock, lowered meanwhile, has no room for', async () => {
+        await cache.setStock(standard(), 10);
+        const paying = await confirming(2);
+        // The paying hold is released by now (its bucket ended), whether or not a write of the store removed it yet.
+        clock.set(paying.holdExpiresAt.getTime() + CONFIRMING_RELEASE_BOUND_MS);
+        await cache.create(input({ quantity: 8 }));
+        await cache.setStock(standard(), 8);
+        await expect(availability()).resolves.toEqual(stockOf(8, 8, 0));
+        await expect(cache.updateStatus(paying.id, 'COMPLETED')).rejects.toEqual(
+          expect.objectContaining({ name: 'CheckoutSessionConflictError', reason: 'HOLD_EXPIRED', currentStatus: 'EXPIRED' }),
+        );
+        await expect(availability()).resolves.toEqual(stockOf(8, 8, 0));
+        await expect(cache.getById(paying.id)).resolves.toMatchObject({ status: 'EXPIRED' });
+      });
+
       it('refuses a late payment with HOLD_EXPIRED when others took its tickets meanwhile, changing nothing', async () => {
         await cache.setStock(standard(), 3);
         const paying = await confirming(2);

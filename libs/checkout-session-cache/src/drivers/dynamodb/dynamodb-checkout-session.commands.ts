@@ -97,15 +97,19 @@ export function transitionUpdate(table: string, item: CheckoutSessionItem, chang
   };
 }
 
-/** The Delete of a session; conditioned on the status read and on being live when it releases a hold with it. */
+/**
+ * The Delete of a session; when it releases a hold with it, conditioned on the session being live, in the status and
+ * at the change count read (so a hold moved to another bucket meanwhile is never released from the old one).
+ */
 export function deleteSession(table: string, item: CheckoutSessionItem, releases: boolean, now: number): TransactDelete {
+  const count = item.transitionCount;
   return {
     TableName: table,
     Key: { id: item.id },
     ...(releases && {
-      ConditionExpression: '#status = :current AND expiresAt > :now',
+      ConditionExpression: `#status = :current AND expiresAt > :now AND ${count === undefined ? 'attribute_not_exists(transitionCount)' : 'transitionCount = :count'}`,
       ExpressionAttributeNames: { '#status': 'status' },
-      ExpressionAttributeValues: { ':current': item.status, ':now': nowSeconds(now) },
+      ExpressionAttributeValues: { ':current': item.status, ':now': nowSeconds(now), ...(count !== undefined && { ':count': count }) },
     }),
   };
 }
@@ -184,7 +188,8 @@ export function updateLedger(table: string, ledgerId: string, change: LedgerChan
     names['#stock'] = 'stock';
     conditions.push(change.stock === undefined ? '(attribute_not_exists(#stock) OR #free >= :need)' : '#free >= :need');
   }
-  if (change.minSold !== undefined) {
+  // `sold` is never below 0: a bound of 0 or less holds anyway (and the attribute may be missing).
+  if (change.minSold !== undefined && change.minSold > 0) {
     values[':minSold'] = change.minSold;
     names['#sold'] = 'sold';
     conditions.push('#sold >= :minSold');

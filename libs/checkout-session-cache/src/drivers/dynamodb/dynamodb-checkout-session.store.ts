@@ -163,8 +163,12 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
     const budget = new ContentionBudget(this.budgetMs);
     let signal: AbortSignal | undefined;
     let item = await this.read(id, 'updateStatus', true);
-    /** Set once the hold's bucket is found released: the change goes on without the tickets it held. */
-    let released = false;
+    /**
+     * Set once the hold's bucket is found released, or has ended by the module's clock (its attribute may still be
+     * there until a write removes it, but the hold has lapsed): the change goes on without the tickets it held.
+     */
+    const ended = (session: CheckoutSessionItem) => session.holdBucket !== undefined && session.holdBucket * 1000 <= now;
+    let released = item !== undefined && ended(item);
     for (;;) {
       if (item && hasTransition(item, token)) return this.updated(item);
       if (item === undefined || item.expiresAt <= nowSeconds(now)) return { outcome: 'absent' };
@@ -195,7 +199,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
         if (outcome.outcome !== 'conditionFailed') throw this.storeError('updateStatus', new Error(`a status change was answered ${outcome.outcome}`));
         // Changed since it was read, or already changed by this very call.
         item = failedConditionItem<CheckoutSessionItem>(outcome.reasons[0]) ?? undefined;
-        released = false;
+        released = item !== undefined && ended(item);
         this.withinBudget(budget, 'updateStatus');
         continue;
       }
@@ -208,7 +212,7 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
           // Changed since it was read: the next write is another one, with no resolution window of its own yet.
           item = current;
           signal = undefined;
-          released = false;
+          released = current !== undefined && ended(current);
           this.withinBudget(budget, 'updateStatus');
         } else signal = await this.tryAgain(budget, 'updateStatus', error);
       }
@@ -245,7 +249,8 @@ export class DynamoDbCheckoutSessionStore implements CheckoutSessionStore {
       const item = await this.read(id, 'deleteById', true);
       if (!item) return;
       const metadata = item.hasMetadata ? [deleteMetadata(this.table, id)] : [];
-      if (!bucketReleased && item.holdBucket !== undefined && item.expiresAt > nowSeconds(now) && isHolding(item.status)) {
+      // A bucket that has ended by the module's clock holds nothing any more, whether or not a write removed it yet.
+      if (!bucketReleased && item.holdBucket !== undefined && item.holdBucket * 1000 > now && item.expiresAt > nowSeconds(now) && isHolding(item.status)) {
         const parts = [{ Delete: deleteSession(this.table, item, true, now) }, ...metadata];
         const outcome = await this.submit(item, 'deleteById', parts, [id, ...(item.hasMetadata ? [metadataIdOf(id)] : [])], now, {
           kind: 'release',

@@ -69,7 +69,7 @@ export function ledgerChange(
   let held = 0;
   let sold = 0;
   let free = 0;
-  let returned = 0;
+  let minSold: number | undefined;
   let limit: number | undefined;
   let need: number | undefined;
   let stock: LedgerChange['stock'];
@@ -77,7 +77,8 @@ export function ledgerChange(
     const effect = effectOf(entry);
     if (entry.kind === 'hold' && entry.maxHeld !== undefined) limit = Math.min(limit ?? Infinity, entry.maxHeld - entry.quantity - held + endedTotal);
     if (takesTickets(entry)) need = Math.max(need ?? -Infinity, -effect.free - free - endedTotal);
-    if (entry.kind === 'return') returned += entry.quantity;
+    // A return fits when what is sold before the write, with the changes of sold before it, covers it.
+    if (entry.kind === 'return') minSold = Math.max(minSold ?? -Infinity, entry.quantity - sold);
     if (entry.kind === 'stock') stock = { total: entry.total, previous: entry.previous };
     for (const [bucket, delta] of effect.buckets) deltas.set(bucket, (deltas.get(bucket) ?? 0) + delta);
     if (effect.needs !== undefined) mustExist.add(effect.needs);
@@ -94,7 +95,7 @@ export function ledgerChange(
     free,
     ...(limit !== undefined && { limit }),
     ...(need !== undefined && { need }),
-    ...(returned > 0 && { minSold: returned }),
+    ...(minSold !== undefined && { minSold }),
     ...(stock !== undefined && { stock }),
     ...(adopt !== undefined && { adopt }),
   };
@@ -159,6 +160,7 @@ export function replanLedger(
       case 'sell':
       case 'move':
         if (!releasable(entry.bucket)) return { verdict: 'bucketReleased' };
+        if (entry.kind === 'sell') sold += entry.quantity;
         if (entry.kind !== 'move') heldBack += entry.quantity;
         if (entry.kind === 'release') freeBack += entry.quantity;
         return { verdict: 'go' };
