@@ -73,6 +73,10 @@ interface Queue {
 
 const takes = (w: Waiting) => takesTickets(w.member);
 
+/** Whether two lists of ended buckets release the same buckets with the same tickets. */
+const sameEnded = (a: readonly (readonly [number, number])[], b: readonly (readonly [number, number])[]): boolean =>
+  a.length === b.length && a.every(([bucket, tickets], i) => b[i]![0] === bucket && b[i]![1] === tickets);
+
 /** Cancellation codes this batcher decides on; any other (a validation error of an item) fails only that item's member. */
 const KNOWN_CODES = new Set(['None', 'ConditionalCheckFailed', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
@@ -137,7 +141,9 @@ export class HoldLedgerBatcher {
     for (let i = 0; i < queue.waiting.length; ) {
       const next = queue.waiting[i]!;
       const fits = items + next.member.items.length <= MAX_TRANSACTION_ITEMS && !next.member.ids.some((id) => ids.has(id));
-      if (next.solo ? taken.length > 0 : !fits) {
+      // A create that waits deferred came first in call order: none called after it may take tickets before it.
+      const behindDeferred = queue.deferred.length > 0 && takes(next);
+      if (next.solo ? taken.length > 0 : !fits || behindDeferred) {
         i += 1;
         continue;
       }
@@ -224,7 +230,7 @@ export class HoldLedgerBatcher {
           }
           const decided = this.decide(queue, batch, ended, reasons, adopt);
           const contended = reasons.some(isContendedReason);
-          if (!contended && decided.batch.length === batch.length && decided.ended === ended && decided.adopt?.held === adopt?.held) {
+          if (!contended && decided.batch.length === batch.length && sameEnded(decided.ended, ended) && decided.adopt?.held === adopt?.held) {
             // Cancelled for no reason this driver knows: nothing was written, and trying again would change nothing.
             this.failDefinitively(queue, batch, error);
             return;
