@@ -201,7 +201,9 @@ export class HoldLedgerBatcher {
 
   private async attempt(ledgerId: string, queue: Queue, batch: Waiting[]): Promise<void> {
     try {
-      let ended: readonly (readonly [number, number])[] = this.options.housekeeping.take(ledgerId);
+      // What housekeeping found ended, as far as it has ended by this write's clock too (a clock may step back).
+      const now = Math.max(...batch.map((w) => w.member.now));
+      let ended: readonly (readonly [number, number])[] = this.options.housekeeping.take(ledgerId).filter(([bucket]) => bucket * 1000 <= now);
       let adopt: LedgerAdoption | undefined;
       batch = this.withoutEnded(batch, ended);
       let request = this.request(ledgerId, batch, ended);
