@@ -380,6 +380,26 @@ describe('HoldLedgerBatcher', () => {
     expect(sim.state.ledger).toEqual({ id: LEDGER, held: 6, free: 4, [`b${BUCKET}`]: 6, stock: 10 });
   });
 
+  it('sets the stock first when called first, then decides creates within it, and lowering it takes nothing back', async () => {
+    const sim = simulated(undefined);
+    const outcomes = await Promise.all(submitAll(sim.batcher, [stock(10, null), create('a', 6), create('b', 6)]));
+    expect(outcomes).toEqual([{ outcome: 'applied' }, { outcome: 'applied' }, { outcome: 'soldOut', available: 4 }]);
+    await expect(sim.batcher.submit(LEDGER, sell('a', 6))).resolves.toEqual({ outcome: 'applied' });
+    // Lowered below held + sold: nothing new fits, nothing is taken back; a stale read is told the stock now.
+    await expect(sim.batcher.submit(LEDGER, stock(2, null))).resolves.toEqual({ outcome: 'stale', stock: 10 });
+    await expect(sim.batcher.submit(LEDGER, stock(2, 10))).resolves.toEqual({ outcome: 'applied' });
+    await expect(Promise.all(submitAll(sim.batcher, [create('c', 1), resell('x', 1)]))).resolves.toEqual([
+      { outcome: 'soldOut', available: 0 },
+      { outcome: 'soldOut', available: 0 },
+    ]);
+    expect(availabilityOf(toLedger(sim.state.ledger), NOW)).toEqual({ stock: 2, held: 0, sold: 6, available: 0 });
+    // Returns give the room back.
+    await expect(sim.batcher.submit(LEDGER, returned(7))).resolves.toEqual({ outcome: 'notSold', sold: 6 });
+    await expect(sim.batcher.submit(LEDGER, returned(5))).resolves.toEqual({ outcome: 'applied' });
+    await expect(sim.batcher.submit(LEDGER, create('d', 1))).resolves.toEqual({ outcome: 'applied' });
+    expect(sim.state.ledger).toMatchObject({ held: 1, sold: 1, stock: 2, free: 0 });
+  });
+
   it('does not refuse a create that a release of the same transaction makes room for, and releases ended buckets in the write', async () => {
     const ended = Math.floor(NOW / 1000) - 100;
     const { batcher, sent } = scripted([cancelled([ledgerFailed(10, { [`b${BUCKET}`]: 9, [`b${ended}`]: 1 }), NONE, NONE])]);
@@ -474,6 +494,48 @@ describe('HoldLedgerBatcher', () => {
     const [a, b] = await Promise.all(submitAll(sim.batcher, [create('a', 2, 10), create('b', 3, 10)]));
     expect(a).toMatchObject({ outcome: 'conditionFailed' });
     expect({ b, d: await d }).toEqual({ b: { outcome: 'applied' }, d: { outcome: 'soldOut', available: 0 } });
+  });
+
+  it('keeps call order among the creates deferred by successive failures of one transaction', async () => {
+    // Held 5 of maxHeld 10, creates of 2: c waits (11 after a and b). Before a and b land, another process holds 2: b
+    // waits too (11 after a). Then one ticket is released elsewhere (held 8): b came before c, so b is decided first
+    // and fits (10), and c does not.
+    const { batcher, sent } = scripted([
+      cancelled([ledgerFailed(5), NONE, NONE, NONE]),
+      cancelled([ledgerFailed(7), NONE, NONE]),
+      undefined,
+      cancelled([ledgerFailed(8), NONE, NONE]),
+      undefined,
+      cancelled([ledgerFailed(10), NONE]),
+    ]);
+    const outcomes = await Promise.all(submitAll(batcher, [create('a', 2, 10), create('b', 2, 10), create('c', 2, 10)]));
+    expect(sent.map(ids)).toEqual([['a', 'b', 'c'], ['a', 'b'], ['a'], ['b', 'c'], ['b'], ['c']]);
+    expect(outcomes).toEqual([{ outcome: 'applied' }, { outcome: 'applied' }, { outcome: 'soldOut', available: 0 }]);
+  });
+
+  it('releases only the buckets housekeeping found that have ended by the clock of the write too', async () => {
+    const ended = NOW_S - 100;
+    const housekeeping = new HoldLedgerHousekeeping(async () => ({ held: 3, buckets: new Map([[ended, 3]]), sold: 0 }));
+    housekeeping.afterWrite(LEDGER, NOW);
+    await housekeeping.close();
+    const { batcher, sent } = scripted([], 60_000, housekeeping);
+    // A clock that stepped back before the bucket's end.
+    await expect(batcher.submit(LEDGER, { ...create('a'), now: ended * 1000 - 1 })).resolves.toEqual({ outcome: 'applied' });
+    expect(ledgerPart(sent[0]!).UpdateExpression).toBe('ADD held :held, #free :free, #b0 :b0');
+  });
+
+  it('writes a create whose bucket has ended by the clock of another member of its transaction', async () => {
+    // a was called 2 s before b, its hold lapsing 1 s after its call; by b's clock a's bucket has ended. One write
+    // cannot both add to a bucket and remove it: whatever the batch, both are written and the ledger stays exact.
+    const bucket = NOW_S - 1;
+    const sim = simulated({ held: 2, [`b${bucket}`]: 2 });
+    const a = { ...create('a', 1), bucket, now: NOW - 2000 } as LedgerMember;
+    const outcomes = await Promise.all(submitAll(sim.batcher, [a, create('b', 1)]));
+    expect(outcomes).toEqual([{ outcome: 'applied' }, { outcome: 'applied' }]);
+    const ledger = toLedger(sim.state.ledger);
+    expect(ledger.free).toBe(-ledger.held);
+    expect(ledger.held).toBe([...ledger.buckets.values()].reduce((x, y) => x + y, 0));
+    expect(availabilityOf(ledger, NOW)).toMatchObject({ held: 1 });
   });
 
   it('resends a transaction whose outcome is unknown identical, same token, until DynamoDB answers', async () => {
